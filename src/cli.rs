@@ -1,0 +1,118 @@
+//! The command line, as clap derive types. Every flag says what it does.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+/// Find credentials sprawled across source trees, git history, notebooks and logs.
+#[derive(Debug, Parser)]
+#[command(name = "sprawl", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (`-` reads standard input).
+    Scan(ScanArgs),
+    /// List or check the detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan; `-` for standard input. Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Leave out paths matching this glob (gitignore syntax; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Flags shared by every scanning command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
+    /// Output format [default: text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Extra rule files or directories of `*.toml` rule files (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Suppress findings whose fingerprint is in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write a baseline of every finding of this run to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Configuration file [default: sprawl.toml at the scanned root, if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Worker threads [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Skip files larger than this (e.g. 25MiB, 10MB, 1000) [default: 25MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+
+    /// Print full secrets in the output (off by default: only redacted forms).
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Do not show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Exit 2 when any file could not be read, even if others were scanned.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Colour in text output: auto, always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Print every rule: id, provider, kind, severity, title.
+    List {
+        /// Extra rule files or directories.
+        #[arg(long, value_name = "PATH")]
+        rules: Vec<PathBuf>,
+    },
+    /// Run every rule's examples through the matcher; fail on any problem.
+    Check {
+        /// Extra rule files or directories to check with the built-ins.
+        #[arg(long, value_name = "PATH")]
+        rules: Vec<PathBuf>,
+    },
+}

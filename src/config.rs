@@ -1,0 +1,132 @@
+//! Configuration: command-line flags and `sprawl.toml` in, one resolved `Config` out.
+//! Flags win over the file; the file's relative paths are relative to the file itself.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// The default name of the configuration file, looked up at the scanned root.
+pub const CONFIG_FILE: &str = "sprawl.toml";
+/// Default `--max-file-size`: 25 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 25 << 20;
+
+/// `sprawl.toml` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub scan: ScanSection,
+    /// Audit policy; read by `sprawl audit`.
+    #[serde(default)]
+    pub audit: Option<toml::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSection {
+    /// Globs of paths to leave out, like `--exclude`.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Size limit such as `25MiB`, `10MB` or a byte count.
+    #[serde(default)]
+    pub max_file_size: Option<SizeValue>,
+    /// Extra rule files or directories.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// Built-in rule ids to turn off.
+    #[serde(default)]
+    pub disable_rules: Vec<String>,
+    /// A baseline file applied to every run.
+    #[serde(default)]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+impl SizeValue {
+    pub fn bytes(&self) -> Result<u64> {
+        match self {
+            SizeValue::Bytes(n) => Ok(*n),
+            SizeValue::Text(s) => parse_size(s),
+        }
+    }
+}
+
+/// Parse `25MiB`, `10MB`, `512k`, `1G` or a plain byte count.
+pub fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .with_context(|| format!("invalid size `{s}`: expected e.g. 25MiB, 10MB or 1000"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => bail!("invalid size `{s}`: unknown unit `{other}`"),
+    };
+    Ok((n * mult as f64) as u64)
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<ConfigFile> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
+        let mut cfg: ConfigFile =
+            toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for r in &mut cfg.scan.rules {
+            *r = base.join(&*r);
+        }
+        if let Some(b) = &mut cfg.scan.baseline {
+            *b = base.join(&*b);
+        }
+        Ok(cfg)
+    }
+
+    /// The explicit `--config`, else `sprawl.toml` in the first directory scanned, if any.
+    pub fn discover(explicit: Option<&Path>, roots: &[PathBuf]) -> Result<ConfigFile> {
+        if let Some(p) = explicit {
+            return ConfigFile::load(p);
+        }
+        let root = roots
+            .iter()
+            .find(|p| p.as_os_str() != "-" && p.is_dir())
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        let candidate = root.join(CONFIG_FILE);
+        if candidate.is_file() {
+            ConfigFile::load(&candidate)
+        } else {
+            Ok(ConfigFile::default())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("25MiB").unwrap(), 25 << 20);
+        assert_eq!(parse_size("10MB").unwrap(), 10_000_000);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert_eq!(parse_size("1.5k").unwrap(), 1500);
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+}

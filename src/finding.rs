@@ -1,0 +1,352 @@
+//! Findings: a chunk and the matcher's raw matches in, located, fingerprinted, redacted
+//! findings out. The fingerprint is the SHA-256 of the secret alone, the join key with
+//! inventories and baselines; the same secret in ten places is ten occurrences of one secret.
+
+use std::{fmt, sync::Arc};
+
+use sha2::{Digest, Sha256};
+
+use crate::{
+    matcher::{Matcher, RawMatch},
+    rules::{Kind, Rule},
+    source::{CellPart, Chunk, GitProvenance, SourceKind},
+};
+
+/// The text that suppresses a finding when it appears on the finding's line.
+pub const ALLOW_MARKER: &[u8] = b"sprawl:allow";
+
+/// SHA-256 of the secret bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    pub fn of(secret: &[u8]) -> Fingerprint {
+        Fingerprint(Sha256::digest(secret).into())
+    }
+
+    /// Parse `sha256:<64 hex>` (or bare hex).
+    pub fn parse(s: &str) -> Option<Fingerprint> {
+        let hex_part = s.trim().strip_prefix("sha256:").unwrap_or(s.trim());
+        let bytes = hex::decode(hex_part).ok()?;
+        Some(Fingerprint(bytes.try_into().ok()?))
+    }
+
+    /// The first 12 hex digits, for people.
+    pub fn short(&self) -> String {
+        hex::encode(&self.0[..6])
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Where one occurrence sits. Lines and columns are 1-based; columns count characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub end_line: u64,
+    pub end_column: u64,
+    pub cell: Option<usize>,
+    pub cell_line: Option<u64>,
+    pub cell_part: Option<CellPart>,
+}
+
+impl PartialOrd for CellPart {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CellPart {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (*self as u8).cmp(&(*other as u8))
+    }
+}
+
+/// One occurrence of a secret.
+#[derive(Clone)]
+pub struct Finding {
+    pub rule: Arc<Rule>,
+    /// The secret itself; printed only with `--show-secrets`.
+    pub secret: Vec<u8>,
+    pub fingerprint: Fingerprint,
+    pub redacted: String,
+    /// A non-secret key id captured beside the secret (AWS access key id, GCP key id).
+    pub key_id: Option<String>,
+    pub source: SourceKind,
+    pub location: Location,
+    pub git: Option<GitProvenance>,
+}
+
+impl fmt::Debug for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finding")
+            .field("rule", &self.rule.id)
+            .field("fingerprint", &self.fingerprint)
+            .field("redacted", &self.redacted)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+impl Finding {
+    /// A stable id for this occurrence: same secret, rule, place (and commit) → same id.
+    pub fn id(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.fingerprint.0);
+        h.update(self.rule.id.as_bytes());
+        h.update([0]);
+        h.update(self.location.path.as_bytes());
+        h.update([0]);
+        h.update(self.location.line.to_le_bytes());
+        h.update(self.location.column.to_le_bytes());
+        if let Some(c) = self.location.cell {
+            h.update((c as u64).to_le_bytes());
+        }
+        if let Some(g) = &self.git {
+            h.update(g.commit.as_bytes());
+        }
+        hex::encode(&h.finalize()[..10])
+    }
+
+    /// The order reports use: path, line, column, rule.
+    pub fn sort_key(&self) -> (&str, u64, u64, Option<usize>, u64, &str) {
+        (
+            &self.location.path,
+            self.location.line,
+            self.location.column,
+            self.location.cell,
+            self.location.cell_line.unwrap_or(0),
+            &self.rule.id,
+        )
+    }
+}
+
+/// Sort findings into the deterministic report order.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+            .then_with(|| {
+                let ca = a.git.as_ref().map(|g| g.commit.as_str());
+                let cb = b.git.as_ref().map(|g| g.commit.as_str());
+                ca.cmp(&cb)
+            })
+    });
+}
+
+/// Redact a secret the way vendors' key listings do: a provider prefix and the last 4.
+pub fn redact(secret: &[u8], rule: &Rule) -> String {
+    let text = String::from_utf8_lossy(secret);
+    if rule.kind == Kind::PrivateKey {
+        let first = text.lines().next().unwrap_or("").trim();
+        let first = first.split("\\n").next().unwrap_or(first);
+        return format!("{}…", truncate_chars(first, 48));
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let prefix_len = rule
+        .keywords
+        .iter()
+        .filter(|k| text.starts_with(k.as_str()))
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let (keep_front, keep_back) = if n >= 24 {
+        (prefix_len.min(n / 3), 4)
+    } else if n >= 12 {
+        (prefix_len.min(n / 4), 2)
+    } else {
+        (0, 0)
+    };
+    let front: String = chars[..keep_front].iter().collect();
+    let back: String = chars[n - keep_back..].iter().collect();
+    format!("{front}…{back}")
+}
+
+fn truncate_chars(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Counts lines and columns for increasing offsets of one buffer without rescanning it.
+struct LineCounter<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    line: u64,
+    line_start: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        LineCounter {
+            buf,
+            pos: 0,
+            line: 0,
+            line_start: 0,
+        }
+    }
+
+    /// 0-based line and 1-based character column of `offset` (offsets must not decrease).
+    fn locate(&mut self, offset: usize) -> (u64, u64) {
+        if offset < self.pos {
+            // Out of order: restart (rare: matches come sorted).
+            *self = LineCounter::new(self.buf);
+        }
+        for nl in memchr::memchr_iter(b'\n', &self.buf[self.pos..offset]) {
+            self.line += 1;
+            self.line_start = self.pos + nl + 1;
+        }
+        self.pos = offset;
+        let col = char_count(&self.buf[self.line_start..offset]) + 1;
+        (self.line, col)
+    }
+}
+
+/// Characters in a byte slice (UTF-8 continuation bytes are not counted).
+fn char_count(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
+}
+
+/// The full line(s) around `range`.
+fn lines_around(buf: &[u8], start: usize, end: usize) -> &[u8] {
+    let s = memchr::memrchr(b'\n', &buf[..start]).map_or(0, |p| p + 1);
+    let e = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |p| end + p);
+    &buf[s..e]
+}
+
+/// Result of turning one chunk's matches into findings.
+#[derive(Debug, Default)]
+pub struct ChunkFindings {
+    pub findings: Vec<Finding>,
+    /// Matches dropped because their line carries `sprawl:allow`.
+    pub allowed: usize,
+}
+
+/// Turn the matcher's raw matches in `chunk` into located findings.
+pub fn findings_from_matches(
+    matcher: &Matcher,
+    chunk: Chunk<'_>,
+    matches: &[RawMatch],
+) -> ChunkFindings {
+    let mut out = ChunkFindings::default();
+    let mut counter = LineCounter::new(chunk.bytes);
+    let prov = chunk.provenance;
+    for m in matches {
+        let buf = chunk.bytes;
+        if memchr::memmem::find(lines_around(buf, m.secret.start, m.secret.end), ALLOW_MARKER)
+            .is_some()
+        {
+            out.allowed += 1;
+            continue;
+        }
+        let rule = matcher.rule(m.rule).clone();
+        let secret = buf[m.secret.clone()].to_vec();
+        let (l0, c0) = counter.locate(m.secret.start);
+        let (l1, c1) = counter.locate(m.secret.end);
+        let in_cell = prov.cell.is_some();
+        let location = Location {
+            path: prov.path.clone(),
+            line: prov.first_line + l0,
+            column: c0,
+            end_line: prov.first_line + l1,
+            end_column: c1,
+            cell: prov.cell.map(|c| c.cell),
+            cell_line: in_cell.then_some(l0 + 1),
+            cell_part: prov.cell.map(|c| c.part),
+        };
+        let key_id = m
+            .key_id
+            .clone()
+            .map(|r| String::from_utf8_lossy(&buf[r]).into_owned());
+        out.findings.push(Finding {
+            fingerprint: Fingerprint::of(&secret),
+            redacted: redact(&secret, &rule),
+            rule,
+            secret,
+            key_id,
+            source: prov.source,
+            location,
+            git: prov.git.clone(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(kind: Kind, keywords: &[&str]) -> Rule {
+        Rule {
+            id: "t".into(),
+            title: "t".into(),
+            provider: "t".into(),
+            kind,
+            severity: crate::rules::Severity::High,
+            lifetime: Default::default(),
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            regex: String::new(),
+            min_entropy: None,
+            checksum: None,
+            strict_placeholders: false,
+            multiline: false,
+            priority: 50,
+            description: None,
+            revoke: None,
+            examples: vec![],
+            negative_examples: vec![],
+            origin: String::new(),
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_sha256_of_secret() {
+        let f = Fingerprint::of(b"abc");
+        assert_eq!(
+            f.to_string(),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(Fingerprint::parse(&f.to_string()), Some(f));
+        assert_eq!(Fingerprint::parse("sha256:zz"), None);
+    }
+
+    #[test]
+    fn redaction_keeps_prefix_and_last_four() {
+        let r = rule(Kind::ApiKey, &["sk-proj-", "T3BlbkFJ"]);
+        let secret = b"sk-proj-abcdefghijklmnopqrstuvwxyzT3BlbkFJabcdefghijklmnop9xQA";
+        assert_eq!(redact(secret, &r), "sk-proj-…9xQA");
+        let short = rule(Kind::Password, &["postgres"]);
+        assert_eq!(redact(b"hunter2", &short), "…");
+        let pem = rule(Kind::PrivateKey, &["-----BEGIN"]);
+        let red = redact(
+            b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+            &pem,
+        );
+        assert_eq!(red, "-----BEGIN RSA PRIVATE KEY-----…");
+    }
+
+    #[test]
+    fn line_counter_counts_characters() {
+        let buf = "a\nbé c\nx".as_bytes();
+        let mut lc = LineCounter::new(buf);
+        assert_eq!(lc.locate(0), (0, 1));
+        let c = buf.iter().position(|&b| b == b'c').unwrap();
+        assert_eq!(lc.locate(c), (1, 4));
+        assert_eq!(lc.locate(buf.len() - 1), (2, 1));
+    }
+}

@@ -1,0 +1,17 @@
+//! sprawl: find credentials sprawled across source trees, git history, notebooks and logs.
+//!
+//! Data flows one way: `source` yields chunks with provenance, the `matcher` confirms
+//! secrets in them, `finding` fingerprints and locates them, `baseline` suppresses the known
+//! ones, and `report` writes them out. `run` wires the command line to that pipeline.
+
+pub mod baseline;
+pub mod cli;
+pub mod config;
+pub mod finding;
+pub mod matcher;
+pub mod progress;
+pub mod report;
+pub mod rules;
+pub mod run;
+pub mod scan;
+pub mod source;

@@ -1,0 +1,32 @@
+//! The `sprawl` binary: parse the command line, run it, map the outcome to an exit code
+//! (0 nothing to report, 1 findings, 2 usage or runtime error; a closed pipe is not an error).
+
+use clap::Parser;
+use sprawl::{
+    cli::{Cli, Command},
+    run,
+};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run::scan(args),
+        Command::Rules(cmd) => run::rules(cmd),
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => run::EXIT_CLEAN,
+        Err(e) => {
+            eprintln!("sprawl: error: {e:#}");
+            run::EXIT_ERROR
+        }
+    };
+    std::process::exit(code);
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

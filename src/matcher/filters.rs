@@ -1,0 +1,165 @@
+//! Filters a candidate secret must pass after its regex matched: entropy, offline checksums,
+//! placeholders. Bytes in, yes or no out; nothing here allocates.
+
+use crate::rules::{template::BASE62, Checksum};
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Does `secret` satisfy the rule's checksum?
+pub fn checksum_ok(kind: Checksum, secret: &[u8]) -> bool {
+    match kind {
+        Checksum::Crc32Base62 => crc32_base62_ok(secret),
+    }
+}
+
+/// GitHub / npm style: `prefix_` + 30 body chars + 6 base62 chars of CRC32(body).
+fn crc32_base62_ok(secret: &[u8]) -> bool {
+    if secret.len() < 36 {
+        return false;
+    }
+    let (body, check) = secret[secret.len() - 36..].split_at(30);
+    let mut value: u64 = 0;
+    for &c in check {
+        let Some(d) = BASE62.iter().position(|&x| x == c) else {
+            return false;
+        };
+        value = value * 62 + d as u64;
+    }
+    value == crc32fast::hash(body) as u64
+}
+
+/// Patterns that mark a value as a stand-in for a secret in any rule.
+const STRONG_MARKERS: &[&[u8]] = &[
+    b"xxxx",
+    b"****",
+    b"....",
+    b"${",
+    b"{{",
+    b"%s",
+    b"<your",
+    b"your_",
+    b"your-",
+    b"yourkey",
+    b"placeholder",
+    b"changeme",
+    b"change_me",
+    b"replace_me",
+    b"replaceme",
+    b"redacted",
+    b"insert_",
+    b"example",
+    b"dummy",
+];
+
+/// Words that make a generic match (a password, a `*_token = ...`) too likely to be a fixture.
+const WEAK_MARKERS: &[&[u8]] = &[b"test", b"fake", b"sample", b"mock", b"fixme", b"todo"];
+
+/// Whole values that are defaults or stand-ins, not secrets.
+const WEAK_VALUES: &[&[u8]] = &[
+    b"password", b"passwd", b"pass", b"secret", b"postgres", b"root", b"admin", b"guest",
+    b"user", b"username", b"mysql", b"redis", b"rabbitmq", b"none", b"null", b"true", b"false",
+];
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Is `secret` a placeholder rather than a credential? `strict` adds the weak markers.
+pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
+    if secret.len() >= 4 && secret.iter().all(|&b| b == secret[0]) {
+        return true;
+    }
+    if STRONG_MARKERS.iter().any(|m| contains_ci(secret, m)) {
+        return true;
+    }
+    if secret.first() == Some(&b'<') && secret.last() == Some(&b'>') {
+        return true;
+    }
+    if strict {
+        if WEAK_VALUES.iter().any(|v| secret.eq_ignore_ascii_case(v)) {
+            return true;
+        }
+        if WEAK_MARKERS.iter().any(|m| contains_ci(secret, m)) {
+            return true;
+        }
+        // An identifier, a path or a dotted name, not a random value.
+        if secret.len() >= 8 && !secret.iter().any(u8::is_ascii_digit) {
+            let sym = secret
+                .iter()
+                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b'/'));
+            if sym {
+                return true;
+            }
+        }
+        if is_sequential(secret) {
+            return true;
+        }
+    }
+    false
+}
+
+fn is_sequential(secret: &[u8]) -> bool {
+    const RUNS: &[&[u8]] = &[b"0123456789", b"abcdefghijklmnopqrstuvwxyz", b"qwertyuiop"];
+    secret.len() >= 6
+        && RUNS
+            .iter()
+            .any(|run| contains_ci(run, secret) || contains_ci(secret, &run[..6]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::template::{expand, Rng};
+
+    #[test]
+    fn entropy_bounds() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
+        let random = expand("{{alnum:40}}", &mut Rng::new(3));
+        assert!(shannon_entropy(random.as_bytes()) > 4.0);
+    }
+
+    #[test]
+    fn github_checksum() {
+        let tok = expand("ghp_{{alnum:30}}{{crc32}}", &mut Rng::new(11));
+        assert!(checksum_ok(Checksum::Crc32Base62, tok.as_bytes()));
+        let mut bad = tok.into_bytes();
+        bad[10] = if bad[10] == b'a' { b'b' } else { b'a' };
+        assert!(!checksum_ok(Checksum::Crc32Base62, &bad));
+        assert!(!checksum_ok(Checksum::Crc32Base62, b"ghp_short"));
+    }
+
+    #[test]
+    fn placeholders() {
+        assert!(is_placeholder(b"sk-proj-xxxxxxxxxxxx", false));
+        assert!(is_placeholder(b"${OPENAI_API_KEY}", false));
+        assert!(is_placeholder(b"<your-api-key>", false));
+        assert!(is_placeholder(b"aaaaaaaaaaaa", false));
+        assert!(!is_placeholder(b"Zq81kPw0vB3nTy7s", false));
+        assert!(is_placeholder(b"password", true));
+        assert!(!is_placeholder(b"password", false));
+        assert!(is_placeholder(b"my_test_token_value1", true));
+        assert!(is_placeholder(b"request.headers.token", true));
+        assert!(is_placeholder(b"abc123456789", true));
+        assert!(!is_placeholder(b"Zq81kPw0vB3nTy7s", true));
+    }
+}

@@ -1,0 +1,342 @@
+//! The matcher: a `RuleSet` in (built once, shared read-only across threads), and for each
+//! buffer of bytes the confirmed secret matches out.
+//!
+//! One Aho-Corasick pass over the buffer finds every rule keyword (ASCII case-insensitive).
+//! Each hit opens a window for the rules that own the keyword: the hit's line (clamped) for
+//! single-line rules, a few KiB around it for multi-line ones. Windows of the same rule are
+//! merged, the rule's regex runs only inside them, and what it captures as `secret` must
+//! pass the entropy, checksum and placeholder filters. When two rules claim overlapping bytes,
+//! the more specific rule (higher priority, then longer secret) keeps them.
+
+pub mod filters;
+
+use std::{ops::Range, sync::Arc};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use anyhow::{bail, Context, Result};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+use crate::rules::{Rule, RuleSet};
+
+/// How far a single-line rule's window reaches either side of a keyword hit, at most.
+const LINE_REACH: usize = 1024;
+/// How far a multi-line rule's window reaches before and after a keyword hit.
+const MULTILINE_BEFORE: usize = 2048;
+const MULTILINE_AFTER: usize = 8192;
+
+/// A rule with its regex compiled.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub rule: Arc<Rule>,
+    regex: Regex,
+    secret_group: usize,
+    key_id_group: Option<usize>,
+}
+
+/// A confirmed secret inside a scanned buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    /// Index of the rule in the matcher (and in the `RuleSet` it was built from).
+    pub rule: usize,
+    /// Byte range of the secret.
+    pub secret: Range<usize>,
+    /// Byte range of a key id captured beside it (AWS access key id, GCP private_key_id).
+    pub key_id: Option<Range<usize>>,
+}
+
+/// Per-thread scratch space, reused across buffers so scanning does not allocate per call.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    windows: Vec<(usize, usize, usize)>,
+    found: Vec<RawMatch>,
+    locs: Vec<Option<CaptureLocations>>,
+}
+
+/// Everything needed to scan bytes for every rule. Build once, share by reference.
+#[derive(Debug)]
+pub struct Matcher {
+    automaton: AhoCorasick,
+    /// For each automaton pattern, the rules that listed it as a keyword.
+    owners: Vec<Vec<usize>>,
+    rules: Vec<CompiledRule>,
+}
+
+impl Matcher {
+    pub fn new(set: &RuleSet) -> Result<Matcher> {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut rules = Vec::with_capacity(set.rules.len());
+        for (idx, rule) in set.rules.iter().enumerate() {
+            rules.push(compile(rule)?);
+            if rule.keywords.is_empty() {
+                bail!("rule `{}` ({}) has no keywords", rule.id, rule.origin);
+            }
+            for kw in &rule.keywords {
+                if kw.is_empty() {
+                    bail!("rule `{}` ({}) has an empty keyword", rule.id, rule.origin);
+                }
+                let lower = kw.to_ascii_lowercase().into_bytes();
+                match patterns.iter().position(|p| *p == lower) {
+                    Some(p) => {
+                        if !owners[p].contains(&idx) {
+                            owners[p].push(idx)
+                        }
+                    }
+                    None => {
+                        patterns.push(lower);
+                        owners.push(vec![idx]);
+                    }
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .context("building the keyword automaton")?;
+        Ok(Matcher {
+            automaton,
+            owners,
+            rules,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, idx: usize) -> &Arc<Rule> {
+        &self.rules[idx].rule
+    }
+
+    /// Every confirmed secret in `buf`, ordered by position, overlaps resolved.
+    pub fn scan(&self, buf: &[u8], scratch: &mut Scratch) -> Vec<RawMatch> {
+        scratch.windows.clear();
+        scratch.found.clear();
+        if scratch.locs.len() != self.rules.len() {
+            scratch.locs = (0..self.rules.len()).map(|_| None).collect();
+        }
+
+        // 1. Keyword hits open windows for the rules that own them.
+        let mut line_cache: (usize, usize) = (usize::MAX, 0); // (line start, line end)
+        for hit in self.automaton.find_overlapping_iter(buf) {
+            let (s, e) = (hit.start(), hit.end());
+            for &r in &self.owners[hit.pattern().as_usize()] {
+                let w = if self.rules[r].rule.multiline {
+                    (
+                        s.saturating_sub(MULTILINE_BEFORE),
+                        (e + MULTILINE_AFTER).min(buf.len()),
+                    )
+                } else {
+                    if !(line_cache.0 <= s && e <= line_cache.1) {
+                        line_cache = line_bounds(buf, s, e);
+                    }
+                    (
+                        line_cache.0.max(s.saturating_sub(LINE_REACH)),
+                        line_cache.1.min(e + LINE_REACH),
+                    )
+                };
+                scratch.windows.push((r, w.0, w.1));
+            }
+        }
+        if scratch.windows.is_empty() {
+            return Vec::new();
+        }
+
+        // 2. Merge overlapping windows of the same rule, then confirm with its regex.
+        scratch.windows.sort_unstable();
+        let mut i = 0;
+        while i < scratch.windows.len() {
+            let (r, start, mut end) = scratch.windows[i];
+            let mut j = i + 1;
+            while j < scratch.windows.len()
+                && scratch.windows[j].0 == r
+                && scratch.windows[j].1 <= end
+            {
+                end = end.max(scratch.windows[j].2);
+                j += 1;
+            }
+            self.confirm(r, buf, start, end, scratch);
+            i = j;
+        }
+
+        // 3. Resolve overlaps: the more specific rule keeps the bytes.
+        resolve_overlaps(&self.rules, std::mem::take(&mut scratch.found))
+    }
+
+    fn confirm(&self, r: usize, buf: &[u8], start: usize, end: usize, scratch: &mut Scratch) {
+        let rule = &self.rules[r];
+        let hay = &buf[..end];
+        let locs = scratch.locs[r].get_or_insert_with(|| rule.regex.capture_locations());
+        let mut pos = start;
+        while pos < end {
+            let Some(m) = rule.regex.captures_read_at(locs, hay, pos) else {
+                break;
+            };
+            // Step past the match; an empty match must still advance.
+            pos = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + 1
+            };
+            let Some((ss, se)) = locs.get(rule.secret_group) else {
+                continue;
+            };
+            if ss == se {
+                continue;
+            }
+            let secret = &buf[ss..se];
+            if let Some(min) = rule.rule.min_entropy {
+                if filters::shannon_entropy(secret) < min {
+                    continue;
+                }
+            }
+            if let Some(kind) = rule.rule.checksum {
+                if !filters::checksum_ok(kind, secret) {
+                    continue;
+                }
+            }
+            if filters::is_placeholder(secret, rule.rule.strict_placeholders) {
+                continue;
+            }
+            let key_id = rule
+                .key_id_group
+                .and_then(|g| locs.get(g))
+                .map(|(a, b)| a..b);
+            scratch.found.push(RawMatch {
+                rule: r,
+                secret: ss..se,
+                key_id,
+            });
+        }
+    }
+}
+
+fn compile(rule: &Rule) -> Result<CompiledRule> {
+    let regex = RegexBuilder::new(&rule.regex)
+        .unicode(false)
+        .size_limit(50 << 20)
+        .build()
+        .with_context(|| format!("compiling the regex of rule `{}` ({})", rule.id, rule.origin))?;
+    let names: Vec<Option<&str>> = regex.capture_names().collect();
+    let Some(secret_group) = names.iter().position(|n| *n == Some("secret")) else {
+        bail!(
+            "rule `{}` ({}): regex has no capture group named `secret`",
+            rule.id,
+            rule.origin
+        );
+    };
+    let key_id_group = names.iter().position(|n| *n == Some("key_id"));
+    Ok(CompiledRule {
+        rule: rule.clone().into(),
+        regex,
+        secret_group,
+        key_id_group,
+    })
+}
+
+/// The line around `s..e`: from after the previous newline to before the next one.
+fn line_bounds(buf: &[u8], s: usize, e: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &buf[..s]).map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &buf[e..]).map_or(buf.len(), |p| e + p);
+    (start, end)
+}
+
+/// Keep, among overlapping matches, the one of the most specific rule; order by position.
+fn resolve_overlaps(rules: &[CompiledRule], mut found: Vec<RawMatch>) -> Vec<RawMatch> {
+    if found.len() <= 1 {
+        return found;
+    }
+    found.sort_by(|a, b| {
+        let pa = rules[a.rule].rule.priority;
+        let pb = rules[b.rule].rule.priority;
+        pb.cmp(&pa)
+            .then((b.secret.end - b.secret.start).cmp(&(a.secret.end - a.secret.start)))
+            .then(a.rule.cmp(&b.rule))
+            .then(a.secret.start.cmp(&b.secret.start))
+    });
+    let mut kept: Vec<RawMatch> = Vec::with_capacity(found.len());
+    for m in found {
+        let overlaps = kept
+            .iter()
+            .any(|k| k.secret.start < m.secret.end && m.secret.start < k.secret.end);
+        if !overlaps {
+            kept.push(m);
+        }
+    }
+    kept.sort_by_key(|m| (m.secret.start, m.secret.end, m.rule));
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::template::{expand, Rng};
+
+    fn set(toml: &str) -> RuleSet {
+        let mut s = RuleSet::default();
+        s.add_text(toml, "test.toml").unwrap();
+        s
+    }
+
+    const TWO: &str = r#"
+[[rules]]
+id = "t.specific"
+title = "specific"
+provider = "t"
+kind = "api-key"
+severity = "high"
+priority = 80
+keywords = ["tk_"]
+regex = '\b(?P<secret>tk_[A-Za-z0-9]{20})\b'
+
+[[rules]]
+id = "t.generic"
+title = "generic"
+provider = "t"
+kind = "api-key"
+severity = "low"
+priority = 10
+keywords = ["key"]
+regex = '(?i)key\s*=\s*"(?P<secret>[A-Za-z0-9_]{16,})"'
+"#;
+
+    #[test]
+    fn specific_rule_wins_overlap() {
+        let m = Matcher::new(&set(TWO)).unwrap();
+        let key = expand("tk_{{alnum:20}}", &mut Rng::new(5));
+        let text = format!("x = 1\nKEY = \"{key}\"\n");
+        let found = m.scan(text.as_bytes(), &mut Scratch::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(m.rule(found[0].rule).id, "t.specific");
+        assert_eq!(&text.as_bytes()[found[0].secret.clone()], key.as_bytes());
+    }
+
+    #[test]
+    fn keyword_case_insensitive_and_windows_merge() {
+        let m = Matcher::new(&set(TWO)).unwrap();
+        let a = expand("tk_{{alnum:20}}", &mut Rng::new(1));
+        let b = expand("tk_{{alnum:20}}", &mut Rng::new(2));
+        let text = format!("{a} {b}\n{}", "filler line\n".repeat(100));
+        let found = m.scan(text.as_bytes(), &mut Scratch::default());
+        assert_eq!(found.len(), 2);
+        assert!(found[0].secret.start < found[1].secret.start);
+    }
+
+    #[test]
+    fn word_boundary_sees_bytes_before_window() {
+        let m = Matcher::new(&set(TWO)).unwrap();
+        let a = expand("tk_{{alnum:20}}", &mut Rng::new(1));
+        // Glued to a word on the left: not a token start.
+        let text = format!("abc{a}\n");
+        assert!(m.scan(text.as_bytes(), &mut Scratch::default()).is_empty());
+    }
+
+    #[test]
+    fn missing_secret_group_is_an_error() {
+        let bad = TWO.replace("(?P<secret>tk_", "(tk_");
+        let err = Matcher::new(&set(&bad)).unwrap_err();
+        assert!(format!("{err:#}").contains("secret"));
+    }
+}

@@ -1,0 +1,107 @@
+//! JSON and JSONL reporters: the `sprawl.report/v1` schema of the design, exactly.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Report;
+use crate::{
+    finding::Finding,
+    scan::{ScanError, Stats},
+    source::{CellPart, GitProvenance},
+};
+
+pub const SCHEMA: &str = "sprawl.report/v1";
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    schema: &'static str,
+    tool: Tool,
+    stats: &'a Stats,
+    errors: &'a [ScanError],
+    findings: Vec<WireFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct WireFinding<'a> {
+    id: String,
+    rule: &'a str,
+    title: &'a str,
+    provider: &'a str,
+    kind: &'static str,
+    severity: &'static str,
+    fingerprint: String,
+    redacted: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    source: &'static str,
+    location: WireLocation<'a>,
+    git: Option<&'a GitProvenance>,
+}
+
+#[derive(Serialize)]
+struct WireLocation<'a> {
+    path: &'a str,
+    line: u64,
+    column: u64,
+    end_line: u64,
+    end_column: u64,
+    cell: Option<usize>,
+    cell_line: Option<u64>,
+    cell_part: Option<CellPart>,
+}
+
+pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
+    WireFinding {
+        id: f.id(),
+        rule: &f.rule.id,
+        title: &f.rule.title,
+        provider: &f.rule.provider,
+        kind: f.rule.kind.as_str(),
+        severity: f.rule.severity.as_str(),
+        fingerprint: f.fingerprint.to_string(),
+        redacted: &f.redacted,
+        secret: show_secrets.then(|| String::from_utf8_lossy(&f.secret).into_owned()),
+        source: f.source.as_str(),
+        location: WireLocation {
+            path: &f.location.path,
+            line: f.location.line,
+            column: f.location.column,
+            end_line: f.location.end_line,
+            end_column: f.location.end_column,
+            cell: f.location.cell,
+            cell_line: f.location.cell_line,
+            cell_part: f.location.cell_part,
+        },
+        git: f.git.as_ref(),
+    }
+}
+
+pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let env = Envelope {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "sprawl",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        stats: r.stats,
+        errors: r.errors,
+        findings: r.findings.iter().map(|f| wire(f, r.show_secrets)).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &env)?;
+    out.write_all(b"\n")
+}
+
+pub fn write_lines(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    for f in r.findings {
+        serde_json::to_writer(&mut *out, &wire(f, r.show_secrets))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! Reporters: a finished scan in, bytes in the chosen format out. Wire types live in each
+//! reporter, apart from the internal `Finding`; no reporter prints a full secret unless
+//! `show_secrets` is set.
+
+pub mod json;
+pub mod text;
+
+use std::io::{self, Write};
+
+use crate::{
+    finding::Finding,
+    scan::{ScanError, Stats},
+};
+
+/// Output formats of `scan` and `git`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Grouped by secret, for people (default on a terminal).
+    Text,
+    /// One `sprawl.report/v1` document.
+    Json,
+    /// One finding object per line, no envelope.
+    Jsonl,
+}
+
+/// Everything a reporter needs.
+pub struct Report<'a> {
+    /// Sorted (see `finding::sort_findings`).
+    pub findings: &'a [Finding],
+    pub stats: &'a Stats,
+    pub errors: &'a [ScanError],
+    /// Findings hidden by a baseline.
+    pub baselined: u64,
+    pub show_secrets: bool,
+    pub color: bool,
+}
+
+pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text::write(report, out),
+        Format::Json => json::write(report, out),
+        Format::Jsonl => json::write_lines(report, out),
+    }
+}

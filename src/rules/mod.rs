@@ -1,0 +1,211 @@
+//! Rules as data: TOML rule files (built-in, compiled into the binary, plus extra files the
+//! user names) in, a validated `RuleSet` out. `check` runs every rule's examples through the
+//! whole matcher; `template` expands the placeholders examples use to stay out of push protection.
+
+pub mod check;
+pub mod template;
+
+use std::{fmt, path::Path, sync::Arc};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// How bad a leak of this kind of credential is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What sort of credential a rule finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    ApiKey,
+    AdminKey,
+    Token,
+    PrivateKey,
+    Password,
+    ConnectionString,
+    Webhook,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ApiKey => "api-key",
+            Kind::AdminKey => "admin-key",
+            Kind::Token => "token",
+            Kind::PrivateKey => "private-key",
+            Kind::Password => "password",
+            Kind::ConnectionString => "connection-string",
+            Kind::Webhook => "webhook",
+        }
+    }
+}
+
+/// Whether a leaked credential keeps working until someone revokes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lifetime {
+    #[default]
+    Static,
+    ShortLived,
+}
+
+/// Offline validators a rule can require of its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Checksum {
+    /// GitHub and npm tokens: the last 6 characters are the base62 CRC32 of the 30 before them.
+    Crc32Base62,
+}
+
+/// One rule, as written in a rule file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub provider: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    #[serde(default)]
+    pub lifetime: Lifetime,
+    /// Literals for the prefilter, matched ASCII case-insensitively; every match contains one.
+    pub keywords: Vec<String>,
+    /// A `regex::bytes` pattern with a capture group named `secret` (and optionally `key_id`).
+    pub regex: String,
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    #[serde(default)]
+    pub checksum: Option<Checksum>,
+    /// Also reject weak placeholder words (`test`, `example`, `password`...) in the secret.
+    #[serde(default)]
+    pub strict_placeholders: bool,
+    /// The match may span lines (PEM blocks, JSON files, a key some lines below its host).
+    #[serde(default)]
+    pub multiline: bool,
+    /// Higher wins when two rules match the same bytes. Specific formats 60+, generic rules < 30.
+    #[serde(default = "default_priority")]
+    pub priority: i32,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Where and how to rotate or revoke it.
+    #[serde(default)]
+    pub revoke: Option<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+    /// The file the rule came from, for error messages.
+    #[serde(skip)]
+    pub origin: String,
+}
+
+fn default_priority() -> i32 {
+    50
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rules: Vec<Rule>,
+}
+
+/// Every rule in force for a run, in a stable order (built-ins by file, then extra files).
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Arc<Rule>>,
+}
+
+impl RuleSet {
+    /// The rules compiled into the binary.
+    pub fn builtin() -> Result<RuleSet> {
+        let mut set = RuleSet::default();
+        for (name, text) in builtin::BUILTIN_RULE_FILES {
+            set.add_text(text, &format!("rules/{name}"))?;
+        }
+        Ok(set)
+    }
+
+    /// Parse one rule file's text; `origin` names it in errors.
+    pub fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
+        let file: RuleFile =
+            toml::from_str(text).with_context(|| format!("parsing rule file {origin}"))?;
+        for mut rule in file.rules {
+            rule.origin = origin.to_string();
+            self.rules.push(Arc::new(rule));
+        }
+        Ok(())
+    }
+
+    /// Add a rule file, or every `*.toml` in a directory.
+    pub fn add_path(&mut self, path: &Path) -> Result<()> {
+        if path.is_dir() {
+            let mut files: Vec<_> = std::fs::read_dir(path)
+                .with_context(|| format!("reading rules directory {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for f in files {
+                self.add_path(&f)?;
+            }
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading rule file {}", path.display()))?;
+        self.add_text(&text, &path.display().to_string())
+    }
+
+    /// Drop rules by id (from config); unknown ids are an error so typos do not go unnoticed.
+    pub fn disable(&mut self, ids: &[String]) -> Result<()> {
+        for id in ids {
+            if !self.rules.iter().any(|r| &r.id == id) {
+                bail!("cannot disable unknown rule `{id}`");
+            }
+        }
+        self.rules.retain(|r| !ids.contains(&r.id));
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Rule>> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}

@@ -1,0 +1,192 @@
+//! Commands: parsed arguments in, an exit code out. Resolves flags and `sprawl.toml`, builds
+//! the rule set and matcher once, runs the pipeline, applies the baseline, writes the report.
+
+use std::{
+    fs::File,
+    io::{self, BufWriter, IsTerminal, Write},
+    path::PathBuf,
+};
+
+use anyhow::{Context, Result};
+
+use crate::{
+    baseline::{self, Baseline},
+    cli::{ColorChoice, CommonArgs, RulesCommand, ScanArgs},
+    config::{parse_size, ConfigFile, DEFAULT_MAX_FILE_SIZE},
+    finding::sort_findings,
+    matcher::Matcher,
+    progress::Progress,
+    report::{self, Format, Report},
+    rules::{check, RuleSet},
+    scan::{scan_paths, ScanOptions, ScanOutcome},
+    source::fs::WalkOptions,
+};
+
+/// Exit codes of the design.
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+/// The rule set: built-ins, then the config's extra rules, then `--rules`, minus disabled ones.
+pub fn load_rules(cfg: &ConfigFile, extra: &[PathBuf]) -> Result<RuleSet> {
+    let mut set = RuleSet::builtin()?;
+    for p in cfg.scan.rules.iter().chain(extra) {
+        set.add_path(p)?;
+    }
+    set.disable(&cfg.scan.disable_rules)?;
+    Ok(set)
+}
+
+fn threads(common: &CommonArgs) -> usize {
+    common
+        .threads
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
+fn open_output(common: &CommonArgs) -> Result<Box<dyn Write>> {
+    Ok(match &common.output {
+        Some(p) => Box::new(BufWriter::new(
+            File::create(p).with_context(|| format!("creating output file {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+/// Sort, baseline, write the report and any baseline, and choose the exit code.
+pub fn finish(
+    mut outcome: ScanOutcome,
+    common: &CommonArgs,
+    cfg: &ConfigFile,
+    scanned_anything: bool,
+) -> Result<i32> {
+    sort_findings(&mut outcome.findings);
+    outcome.errors.sort();
+    if let Some(p) = &common.write_baseline {
+        std::fs::write(p, baseline::render(&outcome.findings))
+            .with_context(|| format!("writing baseline {}", p.display()))?;
+    }
+    let mut baselined = 0;
+    if let Some(p) = common.baseline.as_ref().or(cfg.scan.baseline.as_ref()) {
+        baselined = Baseline::load(p)?.apply(&mut outcome.findings) as u64;
+    }
+    let to_file = common.output.is_some();
+    let color = match common.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    // Errors go to stderr at once in every format, so a JSON consumer still sees them.
+    let format = common.format.unwrap_or(Format::Text);
+    if format != Format::Text || to_file {
+        for e in &outcome.errors {
+            eprintln!("error: {}: {}", e.path, e.message);
+        }
+    }
+    let r = Report {
+        findings: &outcome.findings,
+        stats: &outcome.stats,
+        errors: &outcome.errors,
+        baselined,
+        show_secrets: common.show_secrets,
+        color,
+    };
+    let mut out = open_output(common)?;
+    report::write(&r, format, &mut out)?;
+    out.flush()?;
+    if !scanned_anything || (common.strict && !outcome.errors.is_empty()) {
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if outcome.findings.is_empty() {
+        EXIT_CLEAN
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+pub fn scan(args: ScanArgs) -> Result<i32> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let cfg = ConfigFile::discover(args.common.config.as_deref(), &paths)?;
+    let rules = load_rules(&cfg, &args.common.rules)?;
+    let matcher = Matcher::new(&rules)?;
+    let max_file_size = match (&args.common.max_file_size, &cfg.scan.max_file_size) {
+        (Some(s), _) => parse_size(s).context("--max-file-size")?,
+        (None, Some(v)) => v.bytes().context("scan.max_file_size in config")?,
+        (None, None) => DEFAULT_MAX_FILE_SIZE,
+    };
+    let mut exclude = cfg.scan.exclude.clone();
+    exclude.extend(args.exclude.iter().cloned());
+    let opts = ScanOptions {
+        paths,
+        walk: WalkOptions {
+            exclude,
+            follow_symlinks: args.follow_symlinks,
+            threads: threads(&args.common),
+        },
+        max_file_size,
+    };
+    let progress = Progress::new(
+        !args.common.no_progress && io::stderr().is_terminal(),
+        "files",
+    );
+    let outcome = scan_paths(&matcher, &opts, &progress);
+    progress.finish();
+    let s = &outcome.stats;
+    let scanned = s.files + s.skipped.too_large > 0 || outcome.errors.is_empty();
+    finish(outcome, &args.common, &cfg, scanned)
+}
+
+pub fn rules(cmd: RulesCommand) -> Result<i32> {
+    match cmd {
+        RulesCommand::List { rules } => {
+            let set = load_rules(&ConfigFile::default(), &rules)?;
+            let mut out = io::stdout().lock();
+            writeln!(
+                out,
+                "{:<36} {:<14} {:<18} {:<9} title",
+                "id", "provider", "kind", "severity"
+            )?;
+            for r in &set.rules {
+                writeln!(
+                    out,
+                    "{:<36} {:<14} {:<18} {:<9} {}",
+                    r.id,
+                    r.provider,
+                    r.kind.as_str(),
+                    r.severity.as_str(),
+                    r.title
+                )?;
+            }
+            Ok(EXIT_CLEAN)
+        }
+        RulesCommand::Check { rules } => {
+            let set = load_rules(&ConfigFile::default(), &rules)?;
+            let problems = check::check(&set);
+            for p in &problems {
+                eprintln!("problem: {p}");
+            }
+            let examples: usize = set
+                .rules
+                .iter()
+                .map(|r| r.examples.len() + r.negative_examples.len())
+                .sum();
+            if problems.is_empty() {
+                println!(
+                    "{} rules ok ({} examples checked through the matcher)",
+                    set.len(),
+                    examples
+                );
+                Ok(EXIT_CLEAN)
+            } else {
+                eprintln!("{} problem(s) in {} rules", problems.len(), set.len());
+                Ok(EXIT_FINDINGS)
+            }
+        }
+    }
+}
