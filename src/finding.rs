@@ -248,8 +248,11 @@ pub fn findings_from_matches(
     let prov = chunk.provenance;
     for m in matches {
         let buf = chunk.bytes;
-        if memchr::memmem::find(lines_around(buf, m.secret.start, m.secret.end), ALLOW_MARKER)
-            .is_some()
+        if memchr::memmem::find(
+            lines_around(buf, m.secret.start, m.secret.end),
+            ALLOW_MARKER,
+        )
+        .is_some()
         {
             out.allowed += 1;
             continue;
@@ -305,6 +308,7 @@ mod tests {
             checksum: None,
             strict_placeholders: false,
             multiline: false,
+            window: None,
             priority: 50,
             description: None,
             revoke: None,

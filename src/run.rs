@@ -46,9 +46,11 @@ fn threads(common: &CommonArgs) -> usize {
 
 fn open_output(common: &CommonArgs) -> Result<Box<dyn Write>> {
     Ok(match &common.output {
-        Some(p) => Box::new(BufWriter::new(
-            File::create(p).with_context(|| format!("creating output file {}", p.display()))?,
-        )),
+        Some(p) => {
+            Box::new(BufWriter::new(File::create(p).with_context(|| {
+                format!("creating output file {}", p.display())
+            })?))
+        }
         None => Box::new(BufWriter::new(io::stdout().lock())),
     })
 }

@@ -105,14 +105,7 @@ pub fn scan_bytes(
     if matches.is_empty() {
         return;
     }
-    let cf = findings_from_matches(
-        matcher,
-        Chunk {
-            bytes,
-            provenance,
-        },
-        &matches,
-    );
+    let cf = findings_from_matches(matcher, Chunk { bytes, provenance }, &matches);
     out.stats.allowed += cf.allowed as u64;
     out.findings.extend(cf.findings);
 }

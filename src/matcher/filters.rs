@@ -74,8 +74,23 @@ const WEAK_MARKERS: &[&[u8]] = &[b"test", b"fake", b"sample", b"mock", b"fixme",
 
 /// Whole values that are defaults or stand-ins, not secrets.
 const WEAK_VALUES: &[&[u8]] = &[
-    b"password", b"passwd", b"pass", b"secret", b"postgres", b"root", b"admin", b"guest",
-    b"user", b"username", b"mysql", b"redis", b"rabbitmq", b"none", b"null", b"true", b"false",
+    b"password",
+    b"passwd",
+    b"pass",
+    b"secret",
+    b"postgres",
+    b"root",
+    b"admin",
+    b"guest",
+    b"user",
+    b"username",
+    b"mysql",
+    b"redis",
+    b"rabbitmq",
+    b"none",
+    b"null",
+    b"true",
+    b"false",
 ];
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -92,6 +107,10 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
         return true;
     }
     if secret.first() == Some(&b'<') && secret.last() == Some(&b'>') {
+        return true;
+    }
+    // A variable or template reference: $VAR, %(name)s, {name}.
+    if matches!(secret.first(), Some(b'$' | b'{')) || secret.starts_with(b"%(") {
         return true;
     }
     if strict {
@@ -154,6 +173,7 @@ mod tests {
         assert!(is_placeholder(b"${OPENAI_API_KEY}", false));
         assert!(is_placeholder(b"<your-api-key>", false));
         assert!(is_placeholder(b"aaaaaaaaaaaa", false));
+        assert!(is_placeholder(b"$DB_PASSWORD", false));
         assert!(!is_placeholder(b"Zq81kPw0vB3nTy7s", false));
         assert!(is_placeholder(b"password", true));
         assert!(!is_placeholder(b"password", false));

@@ -123,10 +123,12 @@ impl Matcher {
         for hit in self.automaton.find_overlapping_iter(buf) {
             let (s, e) = (hit.start(), hit.end());
             for &r in &self.owners[hit.pattern().as_usize()] {
-                let w = if self.rules[r].rule.multiline {
+                let rule = &self.rules[r].rule;
+                let w = if rule.multiline {
+                    let after = rule.window.unwrap_or(MULTILINE_AFTER);
                     (
                         s.saturating_sub(MULTILINE_BEFORE),
-                        (e + MULTILINE_AFTER).min(buf.len()),
+                        (e + after).min(buf.len()),
                     )
                 } else {
                     if !(line_cache.0 <= s && e <= line_cache.1) {
@@ -218,7 +220,12 @@ fn compile(rule: &Rule) -> Result<CompiledRule> {
         .unicode(false)
         .size_limit(50 << 20)
         .build()
-        .with_context(|| format!("compiling the regex of rule `{}` ({})", rule.id, rule.origin))?;
+        .with_context(|| {
+            format!(
+                "compiling the regex of rule `{}` ({})",
+                rule.id, rule.origin
+            )
+        })?;
     let names: Vec<Option<&str>> = regex.capture_names().collect();
     let Some(secret_group) = names.iter().position(|n| *n == Some("secret")) else {
         bail!(

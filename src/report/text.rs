@@ -47,7 +47,8 @@ pub fn group(findings: &[Finding]) -> Vec<Vec<&Finding>> {
     groups.sort_by(|a, b| {
         let sa = a.iter().map(|f| f.rule.severity).max();
         let sb = b.iter().map(|f| f.rule.severity).max();
-        sb.cmp(&sa).then_with(|| a[0].sort_key().cmp(&b[0].sort_key()))
+        sb.cmp(&sa)
+            .then_with(|| a[0].sort_key().cmp(&b[0].sort_key()))
     });
     groups
 }
@@ -119,11 +120,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             *sev.entry(max).or_default() += 1;
         }
     }
-    let sev_list: Vec<String> = sev
-        .iter()
-        .rev()
-        .map(|(k, v)| format!("{v} {k}"))
-        .collect();
+    let sev_list: Vec<String> = sev.iter().rev().map(|(k, v)| format!("{v} {k}")).collect();
     let secrets = if groups.is_empty() {
         "no secrets found".to_string()
     } else {
@@ -161,7 +158,11 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         notes.push(format!("{} suppressed by the baseline", r.baselined));
     }
     if s.errors > 0 {
-        notes.push(format!("{} error{}", s.errors, if s.errors == 1 { "" } else { "s" }));
+        notes.push(format!(
+            "{} error{}",
+            s.errors,
+            if s.errors == 1 { "" } else { "s" }
+        ));
     }
     if !notes.is_empty() {
         writeln!(out, "{}", p.dim(&notes.join(" · ")))?;

@@ -112,6 +112,9 @@ pub struct Rule {
     /// The match may span lines (PEM blocks, JSON files, a key some lines below its host).
     #[serde(default)]
     pub multiline: bool,
+    /// For multi-line rules: how many bytes after a keyword hit the match may reach.
+    #[serde(default)]
+    pub window: Option<usize>,
     /// Higher wins when two rules match the same bytes. Specific formats 60+, generic rules < 30.
     #[serde(default = "default_priority")]
     pub priority: i32,

@@ -128,13 +128,19 @@ mod tests {
         assert_eq!(read_file(&text, 100, &mut buf).unwrap(), FileRead::Text);
         assert_eq!(buf, b"hello\n");
         assert_eq!(read_file(&bin, 100, &mut buf).unwrap(), FileRead::Binary);
-        assert_eq!(read_file(&text, 3, &mut buf).unwrap(), FileRead::TooLarge(6));
+        assert_eq!(
+            read_file(&text, 3, &mut buf).unwrap(),
+            FileRead::TooLarge(6)
+        );
     }
 
     #[test]
     fn display_paths() {
         let root = Path::new("/r/x");
         assert_eq!(display_path(root, true, Path::new("/r/x/a/b.py")), "a/b.py");
-        assert_eq!(display_path(Path::new("./f.py"), false, Path::new("./f.py")), "f.py");
+        assert_eq!(
+            display_path(Path::new("./f.py"), false, Path::new("./f.py")),
+            "f.py"
+        );
     }
 }
