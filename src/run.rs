@@ -80,12 +80,10 @@ pub fn finish(
             !to_file && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    // Errors go to stderr at once in every format, so a JSON consumer still sees them.
+    // Errors go to stderr in every format, one line each, naming the file.
     let format = common.format.unwrap_or(Format::Text);
-    if format != Format::Text || to_file {
-        for e in &outcome.errors {
-            eprintln!("error: {}: {}", e.path, e.message);
-        }
+    for e in &outcome.errors {
+        eprintln!("error: {}: {}", e.path, e.message);
     }
     let r = Report {
         findings: &outcome.findings,

@@ -1,1 +1,8 @@
+//! One integration binary: each concern in its own module.
 
+mod util;
+
+mod bad_input;
+mod output;
+mod rules;
+mod scan;

@@ -67,10 +67,15 @@ const STRONG_MARKERS: &[&[u8]] = &[
     b"insert_",
     b"example",
     b"dummy",
+    b"[filtered]",
+    b"[masked]",
 ];
 
 /// Words that make a generic match (a password, a `*_token = ...`) too likely to be a fixture.
-const WEAK_MARKERS: &[&[u8]] = &[b"test", b"fake", b"sample", b"mock", b"fixme", b"todo"];
+const WEAK_MARKERS: &[&[u8]] = &[
+    b"test", b"fake", b"sample", b"mock", b"fixme", b"todo", b"pass", b"p@ss", b"foo", b"bar",
+    b"baz", b"demo", b"secret", b"1234", b"hack",
+];
 
 /// Whole values that are defaults or stand-ins, not secrets.
 const WEAK_VALUES: &[&[u8]] = &[
@@ -118,6 +123,9 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
             return true;
         }
         if WEAK_MARKERS.iter().any(|m| contains_ci(secret, m)) {
+            return true;
+        }
+        if secret.len() < 6 {
             return true;
         }
         // An identifier, a path or a dotted name, not a random value.

@@ -110,9 +110,6 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
-    for e in r.errors {
-        writeln!(out, "{} {}: {}", p.wrap("31", "error"), e.path, e.message)?;
-    }
     let s = r.stats;
     let mut sev: BTreeMap<Severity, usize> = BTreeMap::new();
     for g in &groups {

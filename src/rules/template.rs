@@ -149,7 +149,7 @@ mod tests {
         let mut rng = Rng::new(7);
         let s = expand("ghp_{{alnum:30}}{{crc32}}", &mut rng);
         assert_eq!(s.len(), 40);
-        assert_eq!(crc32_base62(s[4..34].as_bytes()), &s[34..]);
+        assert_eq!(crc32_base62(&s.as_bytes()[4..34]), &s[34..]);
     }
 
     #[test]

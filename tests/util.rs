@@ -1,0 +1,68 @@
+//! Shared helpers: run the real binary, build temp trees, make fake format-valid keys.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use sprawl::rules::template::{expand, Rng};
+
+/// The `sprawl` binary, with no progress bar and no colour.
+pub fn sprawl() -> Command {
+    let mut c = Command::cargo_bin("sprawl").expect("binary built");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// A fake, format-valid key from a template, seeded so tests are repeatable.
+pub fn key(template: &str, seed: &str) -> String {
+    expand(template, &mut Rng::from_str_seed(seed))
+}
+
+pub fn openai_key(seed: &str) -> String {
+    key("sk-proj-{{b64url:74}}T3BlbkFJ{{b64url:74}}", seed)
+}
+
+pub fn anthropic_key(seed: &str) -> String {
+    key("sk-ant-api03-{{b64url:93}}AA", seed)
+}
+
+pub fn github_key(seed: &str) -> String {
+    key("ghp_{{alnum:30}}{{crc32}}", seed)
+}
+
+/// Write `files` (relative path, contents) under `root`, creating directories.
+pub fn write_tree(root: &Path, files: &[(&str, &[u8])]) {
+    for (rel, body) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+}
+
+/// Run a scan with JSON output and parse it.
+pub fn scan_json(args: &[&str]) -> (serde_json::Value, i32) {
+    let out = sprawl()
+        .arg("scan")
+        .args(args)
+        .args(["--format", "json", "--no-progress"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad json ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap())
+}
+
+pub fn findings(v: &serde_json::Value) -> &Vec<serde_json::Value> {
+    v["findings"].as_array().unwrap()
+}
+
+pub fn rules_of(v: &serde_json::Value) -> Vec<String> {
+    findings(v)
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
