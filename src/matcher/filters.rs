@@ -140,8 +140,55 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
         if is_sequential(secret) {
             return true;
         }
+        if matches!(secret.first(), Some(b'/' | b'~' | b'.')) && secret.contains(&b'/') {
+            return true;
+        }
+        if looks_like_identifier(secret) {
+            return true;
+        }
     }
     false
+}
+
+/// A name such as `X509CertificateTemplateFlag` or `STORAGE_OFFLOAD_TOKEN_0`, not a value:
+/// four capitalised words (with a vowel each) in a row, or three or more `_`-separated parts each of one case.
+/// Either is rare in random base62/base64 (well under 0.1% of 32-character values).
+fn looks_like_identifier(secret: &[u8]) -> bool {
+    if secret.len() < 12 || secret.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    // Four `[A-Z][a-z]{2,}` words in a row.
+    let mut words = 0;
+    let mut i = 0;
+    while i < secret.len() {
+        if secret[i].is_ascii_uppercase() {
+            let lower = secret[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase())
+                .count();
+            let vowel = secret[i..=i + lower]
+                .iter()
+                .any(|b| b"aeiouyAEIOUY".contains(b));
+            if lower >= 2 && vowel {
+                words += 1;
+                if words >= 4 {
+                    return true;
+                }
+                i += 1 + lower;
+                continue;
+            }
+        }
+        words = 0;
+        i += 1;
+    }
+    // snake_case or SCREAMING_SNAKE with at least three parts.
+    let parts: Vec<&[u8]> = secret.split(|&b| b == b'_').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            p.len() <= 24
+                && p.iter().all(u8::is_ascii_alphanumeric)
+                && (!p.iter().any(u8::is_ascii_lowercase) || !p.iter().any(u8::is_ascii_uppercase))
+        })
 }
 
 fn is_sequential(secret: &[u8]) -> bool {
@@ -189,5 +236,22 @@ mod tests {
         assert!(is_placeholder(b"request.headers.token", true));
         assert!(is_placeholder(b"abc123456789", true));
         assert!(!is_placeholder(b"Zq81kPw0vB3nTy7s", true));
+        assert!(is_placeholder(
+            b"X509CertificateTemplatePrivateKeyFlag",
+            true
+        ));
+        assert!(is_placeholder(b"D3DKMT_PRESENTHISTORYTOKEN_0", true));
+        assert!(is_placeholder(b"/tmp/inventory-cloudj9cGz5/identity", true));
+        let hex = crate::rules::template::expand("{{hex:64}}", &mut Rng::new(9));
+        assert!(!is_placeholder(hex.as_bytes(), true));
+        // Random base62 and base64url values of secret length almost never look like names.
+        let mut named = 0;
+        for seed in 0..5000 {
+            for t in ["{{alnum:32}}", "{{b64url:40}}"] {
+                let v = crate::rules::template::expand(t, &mut Rng::new(seed));
+                named += looks_like_identifier(v.as_bytes()) as usize;
+            }
+        }
+        assert!(named <= 5, "{named} of 10000 random values taken for names");
     }
 }

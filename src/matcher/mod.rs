@@ -89,9 +89,25 @@ impl Matcher {
                 }
             }
         }
+        // A non-overlapping leftmost-longest search is several times faster than an
+        // overlapping one (it can skip ahead with a prefilter). A keyword contained in a
+        // longer one that matched is then not reported by the automaton, so the longer
+        // keyword's hit also opens windows for the rules of every keyword inside it.
+        for i in 0..patterns.len() {
+            for j in 0..patterns.len() {
+                if i != j && contains(&patterns[i], &patterns[j]) {
+                    let extra = owners[j].clone();
+                    for r in extra {
+                        if !owners[i].contains(&r) {
+                            owners[i].push(r);
+                        }
+                    }
+                }
+            }
+        }
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .context("building the keyword automaton")?;
@@ -120,7 +136,7 @@ impl Matcher {
 
         // 1. Keyword hits open windows for the rules that own them.
         let mut line_cache: (usize, usize) = (usize::MAX, 0); // (line start, line end)
-        for hit in self.automaton.find_overlapping_iter(buf) {
+        for hit in self.automaton.find_iter(buf) {
             let (s, e) = (hit.start(), hit.end());
             for &r in &self.owners[hit.pattern().as_usize()] {
                 let rule = &self.rules[r].rule;
@@ -241,6 +257,10 @@ fn compile(rule: &Rule) -> Result<CompiledRule> {
         secret_group,
         key_id_group,
     })
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The line around `s..e`: from after the previous newline to before the next one.
