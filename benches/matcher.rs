@@ -3,7 +3,8 @@
 //! The corpus is generated: code-like lines (Python, JavaScript, YAML, Rust, shell, logs)
 //! with the words that trip keyword prefilters (`key`, `token`, `secret`, `password`, URLs,
 //! `sk-`), and one planted fake key every ~64 KiB. Run with `cargo bench --bench matcher`;
-//! criterion prints MB/s, and the setup prints how many planted keys were found.
+//! criterion prints MB/s, and the setup prints how many planted keys were found. Set
+//! `SPRAWL_BENCH_FILE` to a file (e.g. a big tree's sources concatenated) to bench on it too.
 
 use std::hint::black_box;
 
@@ -166,6 +167,14 @@ fn bench_matcher(c: &mut Criterion) {
     g.bench_function("scan_32MiB_one_core", |b| {
         b.iter(|| black_box(matcher.scan(black_box(&text), &mut scratch)).len())
     });
+    // A real corpus, when given: SPRAWL_BENCH_FILE=/path/to/concatenated/sources.
+    if let Some(path) = std::env::var_os("SPRAWL_BENCH_FILE") {
+        let real = std::fs::read(&path).expect("SPRAWL_BENCH_FILE readable");
+        g.throughput(Throughput::Bytes(real.len() as u64));
+        g.bench_function("scan_file_one_core", |b| {
+            b.iter(|| black_box(matcher.scan(black_box(&real), &mut scratch)).len())
+        });
+    }
     g.finish();
 }
 
