@@ -18,9 +18,46 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (`-` reads standard input).
     Scan(ScanArgs),
+    /// Scan git history: every blob reachable from any ref, once (or a range, or the index).
+    Git(GitArgs),
+    /// Install a pre-commit hook that runs `sprawl git --staged`.
+    InstallHook {
+        /// The repository [default: the current directory].
+        #[arg(value_name = "REPO", default_value = ".")]
+        repo: PathBuf,
+        /// Replace an existing pre-commit hook that sprawl did not write.
+        #[arg(long)]
+        force: bool,
+    },
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// Repositories (work trees or bare). Default: the current directory.
+    #[arg(value_name = "REPO")]
+    pub repos: Vec<PathBuf>,
+
+    /// Only the lines added by the commits of A..B (for CI on a pull request).
+    #[arg(long, value_name = "A..B", conflicts_with_all = ["since", "staged", "all_objects"])]
+    pub range: Option<String>,
+
+    /// Only the lines added since REV: the same as --range REV..HEAD.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["staged", "all_objects"])]
+    pub since: Option<String>,
+
+    /// Only the lines added in the index (staged) relative to HEAD: the pre-commit hook.
+    #[arg(long, conflicts_with = "all_objects")]
+    pub staged: bool,
+
+    /// Also scan blobs no ref reaches (dangling and unreachable objects).
+    #[arg(long)]
+    pub all_objects: bool,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,8 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run::scan(args),
+        Command::Git(args) => run::git(args),
+        Command::InstallHook { repo, force } => run::install_hook(&repo, force),
         Command::Rules(cmd) => run::rules(cmd),
     };
     let code = match result {

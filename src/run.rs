@@ -11,9 +11,10 @@ use anyhow::{Context, Result};
 
 use crate::{
     baseline::{self, Baseline},
-    cli::{ColorChoice, CommonArgs, RulesCommand, ScanArgs},
+    cli::{ColorChoice, CommonArgs, GitArgs, RulesCommand, ScanArgs},
     config::{parse_size, ConfigFile, DEFAULT_MAX_FILE_SIZE},
     finding::sort_findings,
+    git_scan::{scan_git, GitMode, GitScanOptions},
     matcher::Matcher,
     progress::Progress,
     report::{self, Format, Report},
@@ -106,6 +107,66 @@ pub fn finish(
     })
 }
 
+fn max_file_size(common: &CommonArgs, cfg: &ConfigFile) -> Result<u64> {
+    Ok(match (&common.max_file_size, &cfg.scan.max_file_size) {
+        (Some(s), _) => parse_size(s).context("--max-file-size")?,
+        (None, Some(v)) => v.bytes().context("scan.max_file_size in config")?,
+        (None, None) => DEFAULT_MAX_FILE_SIZE,
+    })
+}
+
+pub fn git(args: GitArgs) -> Result<i32> {
+    let repos = if args.repos.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.repos.clone()
+    };
+    let cfg = ConfigFile::discover(args.common.config.as_deref(), &repos)?;
+    let rules = load_rules(&cfg, &args.common.rules)?;
+    let matcher = Matcher::new(&rules)?;
+    let mode = if args.staged {
+        GitMode::Staged
+    } else if let Some(r) = &args.range {
+        GitMode::Range(r.clone())
+    } else if let Some(rev) = &args.since {
+        GitMode::Range(format!("{rev}..HEAD"))
+    } else {
+        GitMode::History {
+            all_objects: args.all_objects,
+        }
+    };
+    let staged = mode == GitMode::Staged;
+    let opts = GitScanOptions {
+        repos,
+        mode,
+        max_file_size: max_file_size(&args.common, &cfg)?,
+        threads: threads(&args.common),
+    };
+    let progress = Progress::new(
+        !staged && !args.common.no_progress && io::stderr().is_terminal(),
+        "blobs",
+    );
+    let outcome = scan_git(&matcher, &opts, &progress);
+    progress.finish();
+    let scanned = outcome.errors.len() < opts.repos.len() || outcome.stats.blobs > 0;
+    let code = finish(outcome, &args.common, &cfg, scanned)?;
+    if staged && code == EXIT_FINDINGS {
+        eprintln!(
+            "sprawl: this commit adds a credential (above). Remove it from the staged change and \
+             rotate the key: it has been on disk. If it is a test value, mark the line with \
+             `sprawl:allow`, or add its fingerprint to a baseline (--write-baseline / --baseline). \
+             To commit anyway: git commit --no-verify"
+        );
+    }
+    Ok(code)
+}
+
+pub fn install_hook(repo: &std::path::Path, force: bool) -> Result<i32> {
+    let hook = crate::hook::install(repo, force)?;
+    println!("installed {}", hook.display());
+    Ok(EXIT_CLEAN)
+}
+
 pub fn scan(args: ScanArgs) -> Result<i32> {
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -115,11 +176,7 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
     let cfg = ConfigFile::discover(args.common.config.as_deref(), &paths)?;
     let rules = load_rules(&cfg, &args.common.rules)?;
     let matcher = Matcher::new(&rules)?;
-    let max_file_size = match (&args.common.max_file_size, &cfg.scan.max_file_size) {
-        (Some(s), _) => parse_size(s).context("--max-file-size")?,
-        (None, Some(v)) => v.bytes().context("scan.max_file_size in config")?,
-        (None, None) => DEFAULT_MAX_FILE_SIZE,
-    };
+    let max_file_size = max_file_size(&args.common, &cfg)?;
     let mut exclude = cfg.scan.exclude.clone();
     exclude.extend(args.exclude.iter().cloned());
     let opts = ScanOptions {

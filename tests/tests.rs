@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod git;
 mod output;
 mod rules;
 mod scan;

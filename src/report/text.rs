@@ -69,6 +69,9 @@ fn place(f: &Finding) -> String {
             "  commit {short} {} <{}> {}",
             g.author, g.email, g.date
         ));
+        if g.in_head == Some(false) {
+            s.push_str("  (removed from HEAD, still in history)");
+        }
     }
     s
 }

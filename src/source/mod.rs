@@ -2,6 +2,7 @@
 //! Nothing downstream knows which source a chunk came from except through `Provenance`.
 
 pub mod fs;
+pub mod git;
 
 use serde::Serialize;
 
@@ -39,6 +40,9 @@ pub struct GitProvenance {
     /// RFC 3339.
     pub date: String,
     pub summary: String,
+    /// Whether the secret is still in HEAD's tree (whole-history scans only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_head: Option<bool>,
 }
 
 /// Where a notebook chunk sits inside its notebook.
