@@ -6,13 +6,12 @@
 //! Ranges and the index: scan only the runs of lines the commits (or the index) added.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashSet,
     path::{Path, PathBuf},
     time::Instant,
 };
 
 use git2::{ObjectType, Oid, Repository};
-use rayon::prelude::*;
 
 use crate::{
     finding::{findings_from_matches, Finding},
@@ -20,7 +19,7 @@ use crate::{
     progress::Progress,
     scan::{scan_bytes, ScanOutcome},
     source::{
-        git::{self, History},
+        git::{self, OidMap, OidSet},
         looks_binary, Chunk, GitProvenance, Provenance, SourceKind,
     },
 };
@@ -76,8 +75,8 @@ pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -
     let mut out = ScanOutcome::default();
     let prefix = opts.repos.len() > 1;
     // Blobs already scanned in an earlier repository of this run, and what they held.
-    let mut scanned: HashMap<Oid, Vec<Finding>> = HashMap::new();
-    let mut scanned_clean: HashSet<Oid> = HashSet::new();
+    let mut scanned: OidMap<Vec<Finding>> = OidMap::default();
+    let mut scanned_clean = OidSet::default();
     for path in &opts.repos {
         let shown = path.display().to_string();
         let label = prefix.then(|| repo_label(path));
@@ -132,7 +131,6 @@ fn with_label(label: Option<&str>, path: &str) -> String {
 /// The result of scanning one blob.
 #[derive(Default)]
 struct BlobResult {
-    oid: Option<Oid>,
     bytes: u64,
     binary: bool,
     too_large: bool,
@@ -149,10 +147,7 @@ fn scan_blob(
     path: &str,
     max: u64,
 ) -> BlobResult {
-    let mut r = BlobResult {
-        oid: Some(oid),
-        ..BlobResult::default()
-    };
+    let mut r = BlobResult::default();
     let odb = match repo.odb() {
         Ok(o) => o,
         Err(e) => {
@@ -201,6 +196,13 @@ fn scan_blob(
     r
 }
 
+/// A blob the walk met, on its way to a scanner.
+struct BlobJob {
+    oid: Oid,
+    commit: Option<u32>,
+    path: String,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn scan_history(
     matcher: &Matcher,
@@ -209,68 +211,107 @@ fn scan_history(
     repo: &Repository,
     all_objects: bool,
     label: Option<&str>,
-    scanned: &mut HashMap<Oid, Vec<Finding>>,
-    scanned_clean: &mut HashSet<Oid>,
+    scanned: &mut OidMap<Vec<Finding>>,
+    scanned_clean: &mut OidSet,
     progress: &Progress,
 ) -> anyhow::Result<ScanOutcome> {
     let mut out = ScanOutcome::default();
-    let t0 = Instant::now();
-    let h: History = git::history(repo, all_objects)?;
     let shown = path.display().to_string();
-    if h.shallow {
+    let t0 = Instant::now();
+    let timing = std::env::var_os("SPRAWL_TIMING").is_some();
+    let repo_path = repo.path().to_path_buf();
+    // Blobs scanned for an earlier repository of this run are not scanned again; those of
+    // them with findings are still reported here, with this repository's provenance.
+    let mut earlier: Vec<(Oid, Option<u32>, String)> = Vec::new();
+    let (scanned_ro, clean_ro) = (&*scanned, &*scanned_clean);
+
+    // The walk (this thread) feeds batches of blobs, newest first, to the scanners.
+    let (tx, rx) = crossbeam_channel::bounded::<Vec<BlobJob>>(64);
+    let (walk, results) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..opts.threads.max(1))
+            .map(|_| {
+                let rx = rx.clone();
+                let repo_path = &repo_path;
+                scope.spawn(move || {
+                    let mut done: Vec<(BlobJob, BlobResult)> = Vec::new();
+                    let local = Repository::open(repo_path);
+                    let mut scratch = Scratch::default();
+                    for batch in rx {
+                        for job in batch {
+                            let r = match &local {
+                                Ok(repo) => scan_blob(
+                                    repo,
+                                    matcher,
+                                    &mut scratch,
+                                    job.oid,
+                                    &job.path,
+                                    opts.max_file_size,
+                                ),
+                                Err(e) => BlobResult {
+                                    error: Some(format!(
+                                        "opening a worker's repository: {}",
+                                        e.message()
+                                    )),
+                                    ..BlobResult::default()
+                                },
+                            };
+                            progress.item(r.bytes);
+                            done.push((job, r));
+                        }
+                    }
+                    done
+                })
+            })
+            .collect();
+        drop(rx);
+        let mut batch = Vec::with_capacity(256);
+        let walk = git::walk_history(repo, all_objects, &mut |oid, commit, path| {
+            if clean_ro.contains(&oid) {
+                return;
+            }
+            if scanned_ro.contains_key(&oid) {
+                earlier.push((oid, commit, path));
+                return;
+            }
+            batch.push(BlobJob { oid, commit, path });
+            if batch.len() == 256 {
+                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(256)));
+            }
+        });
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        if timing {
+            eprintln!("timing: history walk done at {:?}", t0.elapsed());
+        }
+        let results: Vec<(BlobJob, BlobResult)> = workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect();
+        (walk, results)
+    });
+    let walk = walk?;
+    if timing {
+        eprintln!("timing: blobs scanned at {:?}", t0.elapsed());
+    }
+    if walk.shallow {
         eprintln!(
             "warning: {shown} is a shallow clone: history before its shallow boundary is not scanned"
         );
     }
-    for p in &h.problems {
+    for p in &walk.problems {
         out.stats.errors += 1;
         out.errors.push(crate::scan::ScanError {
             path: shown.clone(),
             message: p.clone(),
         });
     }
-    out.stats.commits = h.commits.len() as u64;
+    out.stats.commits = walk.commits.len() as u64;
 
-    let timing = std::env::var_os("SPRAWL_TIMING").is_some();
-    if timing {
-        eprintln!("timing: history walk done at {:?}", t0.elapsed());
-    }
-    // Scan the blobs no earlier repository of this run has scanned, in parallel. Newest
-    // first: packs store old versions as deltas against new ones, so bases come first and
-    // stay in the delta-base cache.
-    let todo: Vec<Oid> = h
-        .blobs
-        .iter()
-        .rev()
-        .filter(|o| !scanned.contains_key(o) && !scanned_clean.contains(o))
-        .copied()
-        .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()?;
-    let repo_path = repo.path().to_path_buf();
-    let results: Vec<BlobResult> = pool.install(|| {
-        todo.par_iter()
-            .map_init(
-                || (Repository::open(&repo_path), Scratch::default()),
-                |(local, scratch), oid| {
-                    let path = &h.first_seen[oid].path;
-                    let r = match local {
-                        Ok(repo) => {
-                            scan_blob(repo, matcher, scratch, *oid, path, opts.max_file_size)
-                        }
-                        Err(e) => BlobResult {
-                            error: Some(format!("opening a worker's repository: {}", e.message())),
-                            ..BlobResult::default()
-                        },
-                    };
-                    progress.item(r.bytes);
-                    r
-                },
-            )
-            .collect()
-    });
-    for r in results {
+    // Where each blob of this repository was met; the scanners' results.
+    let mut met: Vec<(Oid, Option<u32>, String)> = Vec::new();
+    for (job, r) in results {
         out.stats.blobs += 1;
         out.stats.bytes += r.bytes;
         out.stats.skipped.binary += r.binary as u64;
@@ -283,44 +324,43 @@ fn scan_history(
                 message: e,
             });
         }
-        let oid = r.oid.expect("set for every blob");
         if r.findings.is_empty() {
-            scanned_clean.insert(oid);
+            scanned_clean.insert(job.oid);
         } else {
-            scanned.insert(oid, r.findings);
+            scanned.insert(job.oid, r.findings);
+            met.push((job.oid, job.commit, job.path));
         }
     }
+    met.extend(earlier);
 
-    if timing {
-        eprintln!("timing: blobs scanned at {:?}", t0.elapsed());
-    }
-    // Provenance, only for blobs with findings (found here or in an earlier repository).
-    let mut commit_cache: HashMap<u32, Option<GitProvenance>> = HashMap::new();
+    // Provenance, only for blobs with findings.
+    let head_blobs = git::head_blobs(repo);
+    let mut commit_cache: OidMap<Option<GitProvenance>> = OidMap::default();
+    let mut parents = git::FirstParents::default();
     let mut found: Vec<(Oid, Finding)> = Vec::new();
-    for oid in &h.blobs {
-        let Some(fs) = scanned.get(oid) else { continue };
-        let seen = &h.first_seen[oid];
-        let prov = seen.commit.and_then(|idx| {
+    for (oid, commit, blob_path) in met {
+        let Some(fs) = scanned.get(&oid) else {
+            continue;
+        };
+        let prov = commit.and_then(|idx| {
+            let newest = walk.commits[idx as usize];
+            let intro = git::introducer(repo, &mut parents, oid, &blob_path, newest);
             commit_cache
-                .entry(idx)
-                .or_insert_with(|| {
-                    repo.find_commit(h.commits[idx as usize])
-                        .ok()
-                        .map(|c| git::provenance(&c))
-                })
+                .entry(intro)
+                .or_insert_with(|| repo.find_commit(intro).ok().map(|c| git::provenance(&c)))
                 .clone()
         });
         for f in fs {
             let mut f = f.clone();
-            f.location.path = with_label(label, &seen.path);
+            f.location.path = with_label(label, &blob_path);
             f.git = prov.clone();
-            found.push((*oid, f));
+            found.push((oid, f));
         }
     }
     // A secret is still in HEAD if any blob of HEAD's tree holds it.
     let in_head: HashSet<_> = found
         .iter()
-        .filter(|(oid, _)| h.head_blobs.contains(oid))
+        .filter(|(oid, _)| head_blobs.contains(oid))
         .map(|(_, f)| f.fingerprint)
         .collect();
     for (_, mut f) in found {

@@ -550,3 +550,37 @@ fn submodules_and_huge_binary_blobs_do_not_break_the_scan() {
     assert_eq!(findings(&v).len(), 1);
     assert_eq!(v["stats"]["skipped"]["too_large"], 1);
 }
+
+#[test]
+fn blobs_are_deduplicated_across_repositories_in_one_run() {
+    let parent = tempfile::tempdir().unwrap();
+    let k = github_key("two-repos");
+    let body = format!("t = \"{k}\"\n");
+    for name in ["alpha", "beta"] {
+        let dir = parent.path().join(name);
+        let repo = Repository::init(&dir).unwrap();
+        commit(
+            &repo,
+            &[("shared.py", Some(&body)), (name, Some(name))],
+            name,
+            "Bob",
+        );
+    }
+    let a = parent.path().join("alpha");
+    let b = parent.path().join("beta");
+    let (v, code, _) = git_json(&[a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    // shared.py's blob once, plus one distinct file per repository.
+    assert_eq!(v["stats"]["blobs"], 3);
+    let mut paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, ["alpha/shared.py", "beta/shared.py"]);
+    let summaries: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["git"]["summary"].as_str().unwrap())
+        .collect();
+    assert!(summaries.contains(&"alpha") && summaries.contains(&"beta"));
+}

@@ -16,29 +16,38 @@ use git2::{
 
 use super::GitProvenance;
 
-/// Where a blob was first seen: the oldest commit (index into `History::commits`) whose
-/// tree holds it, and its path there. `commit` is `None` for a blob reached only from a
-/// ref that points at it directly, or found only in the object database.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub commit: Option<u32>,
-    pub path: String,
+/// Object ids are already uniformly distributed: hash them by their first 8 bytes.
+#[derive(Default, Clone, Copy)]
+pub struct OidHasher(u64);
+
+impl std::hash::Hasher for OidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().take(8) {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
 }
 
-/// The blobs of a repository's history, each once.
+pub type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
+pub type OidSet = HashSet<Oid, std::hash::BuildHasherDefault<OidHasher>>;
+
+/// What a history walk met besides blobs.
 #[derive(Debug, Default)]
-pub struct History {
-    /// Unique blob ids in the order they were first met (oldest commit first).
-    pub blobs: Vec<Oid>,
-    pub first_seen: HashMap<Oid, Seen>,
-    /// Every commit walked, oldest first.
+pub struct Walk {
+    /// Every commit walked, newest first.
     pub commits: Vec<Oid>,
-    /// The blobs of HEAD's tree (to tell whether a secret is still there).
-    pub head_blobs: HashSet<Oid>,
     /// Problems met on the way (missing or corrupt objects); the walk went on.
     pub problems: Vec<String>,
     pub shallow: bool,
 }
+
+/// A blob met by the walk: the newest commit (index into `Walk::commits`) whose tree holds
+/// it and its path there; `None` for a blob reached only from a ref that points at it, or
+/// found only in the object database.
+pub type BlobSink<'a> = dyn FnMut(Oid, Option<u32>, String) + 'a;
 
 /// Open a repository (work tree or bare) exactly at `path`; the error names it.
 pub fn open(path: &Path) -> Result<Repository> {
@@ -50,12 +59,15 @@ pub fn open(path: &Path) -> Result<Repository> {
     .with_context(|| format!("{} is not a git repository", path.display()))
 }
 
+/// Walk a tree, handing each blob not in `seen_blobs` to `sink` once.
 fn walk_tree(
     repo: &Repository,
     root: Oid,
     commit: Option<u32>,
-    seen_trees: &mut HashSet<Oid>,
-    h: &mut History,
+    seen_trees: &mut OidSet,
+    seen_blobs: &mut OidSet,
+    problems: &mut Vec<String>,
+    sink: &mut BlobSink<'_>,
 ) {
     if !seen_trees.insert(root) {
         return;
@@ -65,52 +77,57 @@ fn walk_tree(
         let tree = match repo.find_tree(oid) {
             Ok(t) => t,
             Err(e) => {
-                h.problems
-                    .push(format!("tree {oid} at `{prefix}`: {}", e.message()));
+                problems.push(format!("tree {oid} at `{prefix}`: {}", e.message()));
                 continue;
             }
         };
         for entry in tree.iter() {
+            // Most entries of a tree version were met in an earlier version: check the id
+            // before building a path.
+            let id = entry.id();
+            let kind = entry.kind();
+            let fresh = match kind {
+                Some(ObjectType::Blob) => seen_blobs.insert(id),
+                Some(ObjectType::Tree) => seen_trees.insert(id),
+                // Submodules (gitlinks) point into another repository: not scanned here.
+                _ => false,
+            };
+            if !fresh {
+                continue;
+            }
             let name = String::from_utf8_lossy(entry.name_bytes());
             let path = if prefix.is_empty() {
                 name.into_owned()
             } else {
                 format!("{prefix}/{name}")
             };
-            match entry.kind() {
-                Some(ObjectType::Blob) => {
-                    let id = entry.id();
-                    if let std::collections::hash_map::Entry::Vacant(v) = h.first_seen.entry(id) {
-                        v.insert(Seen { commit, path });
-                        h.blobs.push(id);
-                    }
-                }
-                Some(ObjectType::Tree) if seen_trees.insert(entry.id()) => {
-                    stack.push((entry.id(), path));
-                }
-                // Submodules (gitlinks) point into another repository: not scanned here.
-                _ => {}
+            if kind == Some(ObjectType::Blob) {
+                sink(id, commit, path);
+            } else {
+                stack.push((id, path));
             }
         }
     }
 }
 
-/// Walk the whole history: every commit reachable from any ref (branches, remotes, tags,
-/// stashes, notes) and HEAD, oldest first, recording each blob once where it first appears.
-pub fn history(repo: &Repository, all_objects: bool) -> Result<History> {
-    let mut h = History {
+/// Walk the whole history, newest first (old versions of a file are usually stored as
+/// deltas against new ones, so this order reads packs efficiently): every commit reachable
+/// from any ref (branches, remotes, tags, stashes, notes) and HEAD. Each blob goes to
+/// `sink` once, with the newest commit that holds it.
+pub fn walk_history(repo: &Repository, all_objects: bool, sink: &mut BlobSink<'_>) -> Result<Walk> {
+    let mut w = Walk {
         shallow: repo.is_shallow(),
-        ..History::default()
+        ..Walk::default()
     };
     let mut walk = repo.revwalk().context("starting a revision walk")?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    walk.set_sorting(Sort::TIME)?;
     let mut direct: Vec<(Oid, ObjectType, String)> = Vec::new();
     let mut pushed = 0usize;
     for r in repo.references().context("listing references")? {
         let r = match r {
             Ok(r) => r,
             Err(e) => {
-                h.problems.push(format!("reference: {}", e.message()));
+                w.problems.push(format!("reference: {}", e.message()));
                 continue;
             }
         };
@@ -119,7 +136,7 @@ pub fn history(repo: &Repository, all_objects: bool) -> Result<History> {
             Ok(obj) => match obj.kind() {
                 Some(ObjectType::Commit) => {
                     if let Err(e) = walk.push(obj.id()) {
-                        h.problems.push(format!("{name}: {}", e.message()));
+                        w.problems.push(format!("{name}: {}", e.message()));
                     } else {
                         pushed += 1;
                     }
@@ -127,43 +144,55 @@ pub fn history(repo: &Repository, all_objects: bool) -> Result<History> {
                 Some(k @ (ObjectType::Tree | ObjectType::Blob)) => direct.push((obj.id(), k, name)),
                 _ => {}
             },
-            Err(e) => h.problems.push(format!("{name}: {}", e.message())),
+            Err(e) => w.problems.push(format!("{name}: {}", e.message())),
         }
     }
-    if let Ok(head) = repo.head() {
-        if let Ok(c) = head.peel_to_commit() {
-            let _ = walk.push(c.id());
+    if let Ok(c) = repo.head().and_then(|h| h.peel_to_commit()) {
+        if walk.push(c.id()).is_ok() {
             pushed += 1;
         }
     }
-    let mut seen_trees = HashSet::new();
+    let mut seen_trees = OidSet::default();
+    let mut seen_blobs = OidSet::default();
     if pushed > 0 {
         for oid in walk {
             let oid = match oid {
                 Ok(o) => o,
                 Err(e) => {
-                    h.problems.push(format!("revision walk: {}", e.message()));
+                    w.problems.push(format!("revision walk: {}", e.message()));
                     break;
                 }
             };
-            let idx = h.commits.len() as u32;
-            h.commits.push(oid);
+            let idx = w.commits.len() as u32;
+            w.commits.push(oid);
             match repo.find_commit(oid).and_then(|c| c.tree()) {
-                Ok(tree) => walk_tree(repo, tree.id(), Some(idx), &mut seen_trees, &mut h),
-                Err(e) => h.problems.push(format!("commit {oid}: {}", e.message())),
+                Ok(tree) => walk_tree(
+                    repo,
+                    tree.id(),
+                    Some(idx),
+                    &mut seen_trees,
+                    &mut seen_blobs,
+                    &mut w.problems,
+                    sink,
+                ),
+                Err(e) => w.problems.push(format!("commit {oid}: {}", e.message())),
             }
         }
     }
     for (oid, kind, name) in direct {
         match kind {
-            ObjectType::Tree => walk_tree(repo, oid, None, &mut seen_trees, &mut h),
+            ObjectType::Tree => walk_tree(
+                repo,
+                oid,
+                None,
+                &mut seen_trees,
+                &mut seen_blobs,
+                &mut w.problems,
+                sink,
+            ),
             _ => {
-                if let std::collections::hash_map::Entry::Vacant(v) = h.first_seen.entry(oid) {
-                    v.insert(Seen {
-                        commit: None,
-                        path: name,
-                    });
-                    h.blobs.push(oid);
+                if seen_blobs.insert(oid) {
+                    sink(oid, None, name);
                 }
             }
         }
@@ -172,7 +201,7 @@ pub fn history(repo: &Repository, all_objects: bool) -> Result<History> {
         let odb = repo.odb().context("opening the object database")?;
         let mut extra = Vec::new();
         odb.foreach(|oid| {
-            if !h.first_seen.contains_key(oid) {
+            if !seen_blobs.contains(oid) {
                 extra.push(*oid);
             }
             true
@@ -181,26 +210,91 @@ pub fn history(repo: &Repository, all_objects: bool) -> Result<History> {
         for oid in extra {
             match odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
-                    h.first_seen.insert(
-                        oid,
-                        Seen {
-                            commit: None,
-                            path: format!("<unreachable blob {oid}>"),
-                        },
-                    );
-                    h.blobs.push(oid);
+                    seen_blobs.insert(oid);
+                    sink(oid, None, format!("<unreachable blob {oid}>"));
                 }
                 Ok(_) => {}
-                Err(e) => h.problems.push(format!("object {oid}: {}", e.message())),
+                Err(e) => w.problems.push(format!("object {oid}: {}", e.message())),
             }
         }
     }
+    Ok(w)
+}
+
+/// The blobs of HEAD's tree (empty without a HEAD).
+pub fn head_blobs(repo: &Repository) -> OidSet {
+    let mut out = OidSet::default();
     if let Ok(tree) = repo.head().and_then(|r| r.peel_to_tree()) {
-        let mut t = History::default();
-        walk_tree(repo, tree.id(), None, &mut HashSet::new(), &mut t);
-        h.head_blobs = t.blobs.into_iter().collect();
+        let mut problems = Vec::new();
+        walk_tree(
+            repo,
+            tree.id(),
+            None,
+            &mut OidSet::default(),
+            &mut OidSet::default(),
+            &mut problems,
+            &mut |oid, _, _| {
+                out.insert(oid);
+            },
+        );
     }
-    Ok(h)
+    out
+}
+
+/// First parents of commits, remembered across lookups (provenance of many blobs walks
+/// the same first-parent line).
+#[derive(Default)]
+pub struct FirstParents(OidMap<Option<Oid>>);
+
+impl FirstParents {
+    fn parent(&mut self, repo: &Repository, c: Oid) -> Option<Oid> {
+        *self
+            .0
+            .entry(c)
+            .or_insert_with(|| repo.find_commit(c).ok().and_then(|c| c.parent_id(0).ok()))
+    }
+
+    /// The first-parent line from `from` back to the root.
+    fn chain(&mut self, repo: &Repository, from: Oid) -> Vec<Oid> {
+        let mut chain = vec![from];
+        while let Some(p) = chain.last().and_then(|&c| self.parent(repo, c)) {
+            chain.push(p);
+        }
+        chain
+    }
+}
+
+/// The commit that introduced `blob` at `path`: searching the first-parent line back from
+/// `newest` (a commit that holds it), the oldest commit of the unbroken run that holds it.
+pub fn introducer(
+    repo: &Repository,
+    parents: &mut FirstParents,
+    blob: Oid,
+    path: &str,
+    newest: Oid,
+) -> Oid {
+    let holds = |c: Oid| {
+        repo.find_commit(c)
+            .and_then(|c| c.tree())
+            .ok()
+            .and_then(|t| t.get_path(Path::new(path)).ok())
+            .is_some_and(|e| e.id() == blob)
+    };
+    let chain = parents.chain(repo, newest);
+    if !holds(chain[0]) {
+        return newest;
+    }
+    // chain[lo] holds it; chain[hi] does not (or is past the root).
+    let (mut lo, mut hi) = (0usize, chain.len());
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if holds(chain[mid]) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    chain[lo]
 }
 
 /// Author, date and summary of a commit.
