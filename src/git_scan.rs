@@ -65,7 +65,8 @@ fn tune_libgit2() {
     git2::opts::enable_caching(false);
     // SAFETY: set before any repository is opened, from one thread.
     unsafe {
-        let _ = git2::opts::set_mwindow_mapped_limit(256 << 20);
+        let _ = git2::opts::set_mwindow_size(32 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(192 << 20);
     }
 }
 

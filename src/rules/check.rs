@@ -8,7 +8,7 @@ use super::{
     template::{expand, Rng},
     RuleSet,
 };
-use crate::matcher::{Matcher, Scratch};
+use crate::matcher::{compile_all, Matcher, Scratch};
 
 /// The expanded text of example `i` of rule `id` (positive or negative).
 pub fn example_text(id: &str, i: usize, negative: bool, template: &str) -> String {
@@ -25,7 +25,7 @@ pub fn check(set: &RuleSet) -> Vec<String> {
             problems.push(format!("{}: duplicate rule id `{}`", r.origin, r.id));
         }
     }
-    let matcher = match Matcher::new(set) {
+    let matcher = match Matcher::new(set).and_then(|m| compile_all(&m).map(|_| m)) {
         Ok(m) => m,
         Err(e) => {
             problems.push(format!("{e:#}"));
