@@ -66,7 +66,7 @@ fn tune_libgit2() {
     // SAFETY: set before any repository is opened, from one thread.
     unsafe {
         let _ = git2::opts::set_mwindow_size(32 << 20);
-        let _ = git2::opts::set_mwindow_mapped_limit(192 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(320 << 20);
     }
 }
 
