@@ -20,6 +20,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Scan git history: every blob reachable from any ref, once (or a range, or the index).
     Git(GitArgs),
+    /// Join findings with key inventories and flag lifecycle risk.
+    Audit(AuditArgs),
     /// Install a pre-commit hook that runs `sprawl git --staged`.
     InstallHook {
         /// The repository [default: the current directory].
@@ -32,6 +34,63 @@ pub enum Command {
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// sprawl JSON reports (`--format json` output of scan or git) to audit.
+    #[arg(value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Inventory exports: our register (JSON/CSV), OpenAI, Anthropic, AWS, GCP, GitHub.
+    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    pub inventory: Vec<PathBuf>,
+
+    /// Force the format of every --inventory file instead of detecting it.
+    #[arg(long, value_name = "FORMAT")]
+    pub inventory_format: Option<String>,
+
+    /// CSV with an `email` column: the owners still present.
+    #[arg(long, value_name = "FILE")]
+    pub roster: Option<PathBuf>,
+
+    /// Policy file (`[audit]` of a sprawl.toml) [default: ./sprawl.toml if present].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// Audit as of this time (RFC 3339 or YYYY-MM-DD), for reproducible runs.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// Scan these paths now and audit what is found.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub scan: Vec<PathBuf>,
+
+    /// Scan these repositories' whole history now and audit what is found.
+    #[arg(long, value_name = "REPO", num_args = 1..)]
+    pub git: Vec<PathBuf>,
+
+    /// Exit 1 when any category at or above this severity fires [default: policy, or high].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<crate::rules::Severity>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: AuditFormat,
+
+    /// Write the audit to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Worker threads for --scan / --git [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ pub struct ConfigFile {
     pub scan: ScanSection,
     /// Audit policy; read by `sprawl audit`.
     #[serde(default)]
-    pub audit: Option<toml::Value>,
+    pub audit: crate::audit::Policy,
 }
 
 #[derive(Debug, Default, Deserialize)]

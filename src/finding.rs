@@ -49,6 +49,12 @@ impl fmt::Debug for Fingerprint {
     }
 }
 
+impl serde::Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
 /// Where one occurrence sits. Lines and columns are 1-based; columns count characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
@@ -275,7 +281,11 @@ pub fn findings_from_matches(
         let key_id = m
             .key_id
             .clone()
-            .map(|r| String::from_utf8_lossy(&buf[r]).into_owned());
+            .map(|r| String::from_utf8_lossy(&buf[r]).into_owned())
+            .or_else(|| {
+                rule.secret_is_key_id
+                    .then(|| String::from_utf8_lossy(&secret).into_owned())
+            });
         out.findings.push(Finding {
             fingerprint: Fingerprint::of(&secret),
             redacted: redact(&secret, &rule),
@@ -307,6 +317,7 @@ mod tests {
             min_entropy: None,
             checksum: None,
             strict_placeholders: false,
+            secret_is_key_id: false,
             multiline: false,
             window: None,
             priority: 50,

@@ -4,12 +4,16 @@
 //! secrets in them, `finding` fingerprints and locates them, `baseline` suppresses the known
 //! ones, and `report` writes them out. `run` wires the command line to that pipeline.
 
+pub mod audit;
 pub mod baseline;
 pub mod cli;
+pub mod codeowners;
 pub mod config;
+pub mod exposure;
 pub mod finding;
 pub mod git_scan;
 pub mod hook;
+pub mod inventory;
 pub mod matcher;
 pub mod progress;
 pub mod report;

@@ -12,6 +12,7 @@ fn main() {
     let result = match cli.command {
         Command::Scan(args) => run::scan(args),
         Command::Git(args) => run::git(args),
+        Command::Audit(args) => run::audit(args),
         Command::InstallHook { repo, force } => run::install_hook(&repo, force),
         Command::Rules(cmd) => run::rules(cmd),
     };

@@ -161,6 +161,177 @@ pub fn git(args: GitArgs) -> Result<i32> {
     Ok(code)
 }
 
+fn read_roster(path: &std::path::Path) -> Result<crate::audit::Roster> {
+    let shown = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("reading roster {shown}"))?;
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("roster {shown}: no header"))?;
+    let col = headers
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case("email"))
+        .with_context(|| format!("roster {shown}: no `email` column"))?;
+    let mut out = crate::audit::Roster::new();
+    for (i, row) in rdr.records().enumerate() {
+        match row {
+            Ok(r) => {
+                if let Some(e) = r.get(col).filter(|e| !e.is_empty()) {
+                    out.insert(e.to_ascii_lowercase());
+                }
+            }
+            Err(e) => eprintln!("warning: roster {shown}:{}: {e}; skipped", i + 2),
+        }
+    }
+    Ok(out)
+}
+
+/// Owners to suggest for each secret: CODEOWNERS of where it was found, then the git
+/// authors who introduced it.
+fn suggest_owners(
+    exposures: &[crate::audit::Exposure],
+    roots: &[(String, PathBuf)],
+) -> std::collections::HashMap<crate::finding::Fingerprint, Vec<String>> {
+    let owners: Vec<(String, Option<crate::codeowners::CodeOwners>)> = roots
+        .iter()
+        .map(|(origin, root)| (origin.clone(), crate::codeowners::CodeOwners::find(root)))
+        .collect();
+    let mut out = std::collections::HashMap::new();
+    for e in exposures {
+        let mut list: Vec<String> = Vec::new();
+        for o in &e.occurrences {
+            if let Some((_, Some(co))) = owners.iter().find(|(origin, _)| *origin == o.origin) {
+                for w in co.owners(&o.path) {
+                    if !list.contains(&w) {
+                        list.push(w);
+                    }
+                }
+            }
+        }
+        for o in &e.occurrences {
+            if let Some(email) = &o.email {
+                if !list.contains(email) {
+                    list.push(email.clone());
+                }
+            }
+        }
+        if !list.is_empty() {
+            out.insert(e.fingerprint, list);
+        }
+    }
+    out
+}
+
+pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
+    use crate::{audit, exposure, inventory};
+    let cfg = match &args.policy {
+        Some(p) => ConfigFile::load(p)?,
+        None if std::path::Path::new(crate::config::CONFIG_FILE).is_file() => {
+            ConfigFile::load(std::path::Path::new(crate::config::CONFIG_FILE))?
+        }
+        None => ConfigFile::default(),
+    };
+    let policy = cfg.audit.clone();
+    let now = match &args.now {
+        Some(t) => crate::time::parse_date(t)
+            .with_context(|| format!("--now {t:?}: expected RFC 3339 or YYYY-MM-DD"))?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    };
+    let import = inventory::load_all(&args.inventory, args.inventory_format.as_deref())?;
+    let roster = args.roster.as_deref().map(read_roster).transpose()?;
+
+    let mut exposures = Vec::new();
+    let mut roots: Vec<(String, PathBuf)> = Vec::new();
+    for r in &args.reports {
+        exposures.extend(exposure::from_report(r)?);
+    }
+    let common = CommonArgs {
+        threads: args.threads,
+        ..CommonArgs::default()
+    };
+    if !args.scan.is_empty() || !args.git.is_empty() {
+        let rules = load_rules(&cfg, &[])?;
+        let matcher = Matcher::new(&rules)?;
+        for p in &args.scan {
+            let opts = ScanOptions {
+                paths: vec![p.clone()],
+                walk: WalkOptions {
+                    exclude: cfg.scan.exclude.clone(),
+                    follow_symlinks: false,
+                    threads: threads(&common),
+                },
+                max_file_size: max_file_size(&common, &cfg)?,
+            };
+            let o = scan_paths(&matcher, &opts, &Progress::disabled());
+            for e in &o.errors {
+                eprintln!("error: {}: {}", e.path, e.message);
+            }
+            let origin = p.display().to_string();
+            exposures.extend(exposure::from_findings(&o.findings, &origin));
+            roots.push((origin, p.clone()));
+        }
+        for repo in &args.git {
+            let opts = GitScanOptions {
+                repos: vec![repo.clone()],
+                mode: GitMode::History { all_objects: false },
+                max_file_size: max_file_size(&common, &cfg)?,
+                threads: threads(&common),
+            };
+            let o = scan_git(&matcher, &opts, &Progress::disabled());
+            for e in &o.errors {
+                eprintln!("error: {}: {}", e.path, e.message);
+            }
+            let origin = repo.display().to_string();
+            exposures.extend(exposure::from_findings(&o.findings, &origin));
+            roots.push((origin, repo.clone()));
+        }
+    }
+    let exposures = exposure::merge(exposures);
+    let suggestions = suggest_owners(&exposures, &roots);
+    let result = audit::audit(
+        exposures,
+        &import.records,
+        roster.as_ref(),
+        &policy,
+        now,
+        &suggestions,
+    );
+    for w in &import.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => {
+            Box::new(BufWriter::new(File::create(p).with_context(|| {
+                format!("creating output file {}", p.display())
+            })?))
+        }
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    match args.format {
+        crate::cli::AuditFormat::Text => {
+            crate::report::audit_text::write(&result, &import.warnings, &mut out)?
+        }
+        crate::cli::AuditFormat::Json => {
+            crate::report::audit_json::write(&result, &policy, &import.warnings, &mut out)?
+        }
+    }
+    out.flush()?;
+    let fail_on = args
+        .fail_on
+        .or(policy.fail_on)
+        .unwrap_or(crate::rules::Severity::High);
+    Ok(match audit::worst(&result) {
+        Some(w) if w >= fail_on => EXIT_FINDINGS,
+        _ => EXIT_CLEAN,
+    })
+}
+
 pub fn install_hook(repo: &std::path::Path, force: bool) -> Result<i32> {
     let hook = crate::hook::install(repo, force)?;
     println!("installed {}", hook.display());

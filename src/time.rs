@@ -43,9 +43,92 @@ pub fn rfc3339(secs: i64, offset_minutes: i32) -> String {
     format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}{zone}")
 }
 
+/// Parse a date as RFC 3339 (`2025-01-02T03:04:05Z`, offsets, fractions), `YYYY-MM-DD`
+/// (midnight UTC), a space instead of `T`, or Unix seconds; Unix seconds out.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let days = days_from_civil(y, m as u32, d as u32);
+    if b.len() == 10 {
+        return Some(days * 86_400);
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &frac[n..];
+    }
+    let offset = match rest {
+        "" | "Z" | "z" | "+00:00" | "UTC" | " UTC" => 0,
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
+            let h: i64 = o[1..3].parse().ok()?;
+            let m: i64 = o[4..6].parse().ok()?;
+            let v = h * 3600 + m * 60;
+            if o.starts_with('-') {
+                -v
+            } else {
+                v
+            }
+        }
+        _ => return None,
+    };
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_accepted_forms() {
+        assert_eq!(parse_date("2023-11-14T22:13:20Z"), Some(1_700_000_000));
+        assert_eq!(parse_date("2023-11-14T23:13:20+01:00"), Some(1_700_000_000));
+        assert_eq!(
+            parse_date("2023-11-14T22:13:20.123456Z"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_date("2023-11-14 22:13:20"), Some(1_700_000_000));
+        assert_eq!(parse_date("1700000000"), Some(1_700_000_000));
+        assert_eq!(parse_date("2023-11-14"), Some(1_699_920_000));
+        for bad in [
+            "",
+            "yesterday",
+            "2023-13-01",
+            "2023-11-14T25:00:00Z",
+            "14/11/2023",
+            "2023-11-14T22:13:20+0100",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn round_trips_and_known_values() {

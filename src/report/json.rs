@@ -38,6 +38,9 @@ pub struct WireFinding<'a> {
     severity: &'static str,
     fingerprint: String,
     redacted: &'a str,
+    /// A non-secret key id (AWS access key id, GCP private_key_id): the inventory join key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
     source: &'static str,
@@ -67,6 +70,7 @@ pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
         severity: f.rule.severity.as_str(),
         fingerprint: f.fingerprint.to_string(),
         redacted: &f.redacted,
+        key_id: f.key_id.as_deref(),
         secret: show_secrets.then(|| String::from_utf8_lossy(&f.secret).into_owned()),
         source: f.source.as_str(),
         location: WireLocation {

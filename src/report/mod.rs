@@ -2,6 +2,8 @@
 //! reporter, apart from the internal `Finding`; no reporter prints a full secret unless
 //! `show_secrets` is set.
 
+pub mod audit_json;
+pub mod audit_text;
 pub mod json;
 pub mod text;
 

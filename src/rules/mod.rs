@@ -15,7 +15,19 @@ mod builtin {
 }
 
 /// How bad a leak of this kind of credential is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -106,6 +118,10 @@ pub struct Rule {
     pub min_entropy: Option<f64>,
     #[serde(default)]
     pub checksum: Option<Checksum>,
+    /// The secret is itself a non-secret key id (an AWS access key id): it becomes the
+    /// finding's `key_id`, the join key with inventories.
+    #[serde(default)]
+    pub secret_is_key_id: bool,
     /// Also reject weak placeholder words (`test`, `example`, `password`...) in the secret.
     #[serde(default)]
     pub strict_placeholders: bool,

@@ -1,0 +1,779 @@
+//! The audit, a pure function: exposures (secrets found, with their occurrences) ×
+//! inventory records × roster × policy × now → each credential with the record it matched
+//! and its lifecycle categories, each with evidence, a severity and the OWASP Non-Human
+//! Identity Top 10 item it maps to; plus hygiene findings for records found nowhere.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    finding::Fingerprint,
+    inventory::{Hint, InventoryRecord, Status},
+    rules::{Kind, Severity},
+    time::rfc3339,
+};
+
+/// One place a secret was found.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Occurrence {
+    /// The report, scanned root or repository it came from (for `shared`).
+    pub origin: String,
+    pub path: String,
+    pub line: u64,
+    pub source: String,
+    pub commit: Option<String>,
+    pub author: Option<String>,
+    pub email: Option<String>,
+    pub date: Option<String>,
+}
+
+/// One secret found by a scan, with every place it was found.
+#[derive(Debug, Clone)]
+pub struct Exposure {
+    pub fingerprint: Fingerprint,
+    pub rule: String,
+    pub title: String,
+    pub provider: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    pub redacted: String,
+    pub key_id: Option<String>,
+    /// The secret itself, when the audit ran the scan in-process (never serialised).
+    pub secret: Option<Vec<u8>>,
+    pub occurrences: Vec<Occurrence>,
+}
+
+/// Audit policy (`[audit]` in sprawl.toml).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    pub stale_after_days: i64,
+    pub max_age_days: i64,
+    /// Providers allowed; empty means every provider.
+    pub approved_providers: Vec<String>,
+    /// Vendors the organisation has left.
+    pub retired_providers: Vec<String>,
+    /// Lowest severity that makes `sprawl audit` exit 1.
+    pub fail_on: Option<Severity>,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            stale_after_days: 90,
+            max_age_days: 365,
+            approved_providers: Vec::new(),
+            retired_providers: Vec::new(),
+            fail_on: None,
+        }
+    }
+}
+
+/// The lifecycle categories of the design, and two hygiene ones for records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Exposed,
+    Uninventoried,
+    Ambiguous,
+    Orphaned,
+    Expired,
+    PastPurpose,
+    RevokedButPresent,
+    Stale,
+    LongLived,
+    ReviewOverdue,
+    OutOfScope,
+    Shared,
+    UnapprovedProvider,
+    MissingPurpose,
+    NoExpiry,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Exposed => "exposed",
+            Category::Uninventoried => "uninventoried",
+            Category::Ambiguous => "ambiguous",
+            Category::Orphaned => "orphaned",
+            Category::Expired => "expired",
+            Category::PastPurpose => "past_purpose",
+            Category::RevokedButPresent => "revoked_but_present",
+            Category::Stale => "stale",
+            Category::LongLived => "long_lived",
+            Category::ReviewOverdue => "review_overdue",
+            Category::OutOfScope => "out_of_scope",
+            Category::Shared => "shared",
+            Category::UnapprovedProvider => "unapproved_provider",
+            Category::MissingPurpose => "missing_purpose",
+            Category::NoExpiry => "no_expiry",
+        }
+    }
+
+    /// Severity of the category (for `exposed`, the rule's severity is used instead).
+    pub fn severity(self) -> Severity {
+        match self {
+            Category::Exposed => Severity::High,
+            Category::Uninventoried
+            | Category::Orphaned
+            | Category::Expired
+            | Category::PastPurpose
+            | Category::OutOfScope
+            | Category::Shared => Severity::High,
+            Category::Ambiguous
+            | Category::Stale
+            | Category::LongLived
+            | Category::UnapprovedProvider => Severity::Medium,
+            Category::RevokedButPresent
+            | Category::ReviewOverdue
+            | Category::MissingPurpose
+            | Category::NoExpiry => Severity::Low,
+        }
+    }
+
+    /// OWASP Non-Human Identities Top 10 (2025) items.
+    pub fn nhi(self) -> &'static [&'static str] {
+        match self {
+            Category::Exposed | Category::Uninventoried | Category::Ambiguous => &["NHI2"],
+            Category::RevokedButPresent => &["NHI2"],
+            Category::Orphaned | Category::PastPurpose | Category::Stale => &["NHI1"],
+            Category::ReviewOverdue | Category::MissingPurpose => &["NHI1"],
+            Category::Expired | Category::LongLived | Category::NoExpiry => &["NHI7"],
+            Category::OutOfScope => &["NHI8"],
+            Category::Shared => &["NHI9"],
+            Category::UnapprovedProvider => &["NHI3"],
+        }
+    }
+
+    /// What to do about it, for people.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Category::Exposed => "remove it from where it was found and rotate it",
+            Category::Uninventoried => "find its owner, register it (owner, purpose, expiry) or revoke it",
+            Category::Ambiguous => "several inventory records fit: record its fingerprint in the register",
+            Category::Orphaned => "assign an owner who is still here, or revoke it",
+            Category::Expired => "it is past its expiry but still active: revoke it",
+            Category::PastPurpose => "its purpose has ended: revoke it",
+            Category::RevokedButPresent => "already revoked: delete it from the code and history",
+            Category::Stale => "unused: revoke it",
+            Category::LongLived => "old and without expiry: rotate it and set an expiry",
+            Category::ReviewOverdue => "review it (owner, purpose, scope) and set the next review date",
+            Category::OutOfScope => "it lives where it should not: move it to a secret store for that place, or rotate it",
+            Category::Shared => "one key used by several repositories or services: issue one key each",
+            Category::UnapprovedProvider => "a provider that is not approved: move off it and revoke the key",
+            Category::MissingPurpose => "record what the key is for",
+            Category::NoExpiry => "set an expiry date",
+        }
+    }
+}
+
+/// A category that fired, with the evidence that made it fire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub category: Category,
+    pub severity: Severity,
+    pub nhi: Vec<&'static str>,
+    pub evidence: String,
+}
+
+fn hit(category: Category, evidence: String) -> Hit {
+    Hit {
+        category,
+        severity: category.severity(),
+        nhi: category.nhi().to_vec(),
+        evidence,
+    }
+}
+
+/// How a credential was tied to its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    Fingerprint,
+    KeyId,
+    Hint,
+}
+
+/// A credential found in code, audited.
+#[derive(Debug, Clone)]
+pub struct AuditedCredential {
+    pub exposure: Exposure,
+    /// Index into `Audit::records`.
+    pub record: Option<usize>,
+    pub matched_by: Option<MatchedBy>,
+    /// Records whose hint fits (more than one: ambiguous).
+    pub candidates: Vec<usize>,
+    pub hits: Vec<Hit>,
+    pub suggested_owners: Vec<String>,
+}
+
+impl AuditedCredential {
+    pub fn severity(&self) -> Severity {
+        self.hits
+            .iter()
+            .map(|h| h.severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    }
+}
+
+/// An inventory record (after merging the exports that describe the same key).
+#[derive(Debug, Clone)]
+pub struct AuditedRecord {
+    pub record: InventoryRecord,
+    /// Every export that described it (`file#index`).
+    pub sources: Vec<String>,
+    /// Whether any finding matched it.
+    pub found: bool,
+    /// Hygiene categories (for records found nowhere; a found record's categories sit on
+    /// its credential).
+    pub hits: Vec<Hit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub now: i64,
+    pub credentials: Vec<AuditedCredential>,
+    pub records: Vec<AuditedRecord>,
+}
+
+/// Emails (lower case) of the people still present.
+pub type Roster = HashSet<String>;
+
+fn day(t: i64) -> String {
+    rfc3339(t, 0)[..10].to_string()
+}
+
+/// Merge records that describe the same key (same fingerprint or key id, or a register's
+/// `key_id` equal to a vendor listing's `id`): the register brings owner and purpose, the
+/// vendor brings status and usage.
+pub fn merge_records(records: &[InventoryRecord]) -> Vec<AuditedRecord> {
+    let mut out: Vec<AuditedRecord> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    // Registers first, so vendor data fills in around them.
+    let mut order: Vec<&InventoryRecord> = records.iter().collect();
+    order.sort_by_key(|r| !r.format.starts_with("native"));
+    for r in order {
+        let keys: Vec<String> = [
+            r.fingerprint.map(|f| f.to_string()),
+            r.key_id.clone().map(|k| format!("id:{k}")),
+            (!r.format.starts_with("native")).then(|| format!("id:{}", r.id)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let existing = keys.iter().find_map(|k| by_key.get(k).copied());
+        let idx = match existing {
+            Some(i) => {
+                let m = &mut out[i];
+                m.sources.push(r.source.clone());
+                let t = &mut m.record;
+                let vendor = !r.format.starts_with("native");
+                macro_rules! fill {
+                    ($f:ident) => {
+                        if t.$f.is_none() {
+                            t.$f = r.$f.clone();
+                        }
+                    };
+                }
+                fill!(name);
+                fill!(provider);
+                fill!(fingerprint);
+                fill!(key_id);
+                fill!(hint);
+                fill!(owner);
+                fill!(purpose);
+                fill!(approved_by);
+                fill!(environment);
+                fill!(created_at);
+                fill!(expires_at);
+                fill!(review_due);
+                if t.scope.is_empty() {
+                    t.scope = r.scope.clone();
+                }
+                if vendor && r.status != Status::Unknown {
+                    t.status = r.status;
+                } else if t.status == Status::Unknown {
+                    t.status = r.status;
+                }
+                if r.usage_known && (!t.usage_known || r.last_used_at > t.last_used_at) {
+                    t.last_used_at = r.last_used_at;
+                    t.usage_known = true;
+                }
+                i
+            }
+            None => {
+                out.push(AuditedRecord {
+                    record: r.clone(),
+                    sources: vec![r.source.clone()],
+                    found: false,
+                    hits: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        for k in keys {
+            by_key.entry(k).or_insert(idx);
+        }
+        if let Some(k) = &out[idx].record.key_id {
+            by_key.entry(format!("id:{k}")).or_insert(idx);
+        }
+    }
+    out
+}
+
+/// What is known of a secret's two ends, to compare with a vendor hint.
+fn known_ends(e: &Exposure) -> (String, String, bool) {
+    if let Some(s) = &e.secret {
+        let s = String::from_utf8_lossy(s).into_owned();
+        return (s.clone(), s, true);
+    }
+    match e.redacted.split_once('…') {
+        Some((p, q)) => (p.to_string(), q.to_string(), false),
+        None => (String::new(), String::new(), false),
+    }
+}
+
+fn providers_agree(a: Option<&str>, b: &str) -> bool {
+    match a {
+        None => true,
+        Some(a) => {
+            a.eq_ignore_ascii_case(b)
+                || (a == "gcp" && b == "google")
+                || (a == "google" && b == "gcp")
+        }
+    }
+}
+
+fn hint_fits(h: &Hint, e: &Exposure) -> bool {
+    let (prefix, suffix, full) = known_ends(e);
+    if full {
+        return prefix.starts_with(&h.prefix) && suffix.ends_with(&h.suffix);
+    }
+    let pre_ok = h.prefix.starts_with(&prefix) || prefix.starts_with(&h.prefix);
+    let suf_ok = !suffix.is_empty()
+        && !h.suffix.is_empty()
+        && (h.suffix.ends_with(&suffix) || suffix.ends_with(&h.suffix));
+    pre_ok && suf_ok && suffix.len().min(h.suffix.len()) >= 4
+}
+
+fn last4(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    c[c.len().saturating_sub(4)..].iter().collect()
+}
+
+/// Environment names looked for in paths, for `out_of_scope`.
+const ENVIRONMENTS: &[&str] = &[
+    "prod",
+    "production",
+    "staging",
+    "stage",
+    "dev",
+    "development",
+    "test",
+    "qa",
+];
+
+fn env_of_path(path: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    ENVIRONMENTS
+        .iter()
+        .find(|e| parts.contains(e))
+        .map(|e| match *e {
+            "production" => "prod",
+            "stage" => "staging",
+            "development" => "dev",
+            other => other,
+        })
+}
+
+fn normalise_env(e: &str) -> String {
+    match e.to_ascii_lowercase().as_str() {
+        "production" => "prod".into(),
+        "stage" => "staging".into(),
+        "development" => "dev".into(),
+        other => other.into(),
+    }
+}
+
+/// Hygiene of a record itself: owner, purpose, expiry, usage, age, review.
+fn record_hits(
+    r: &InventoryRecord,
+    roster: Option<&Roster>,
+    policy: &Policy,
+    now: i64,
+) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    match &r.owner {
+        None => hits.push(hit(Category::Orphaned, "the record has no owner".into())),
+        Some(o) => {
+            if let Some(roster) = roster {
+                if !roster.contains(&o.to_ascii_lowercase()) {
+                    hits.push(hit(
+                        Category::Orphaned,
+                        format!("owner {o} is not on the roster"),
+                    ));
+                }
+            }
+        }
+    }
+    let live = r.status.is_live();
+    if let Some(exp) = r.expires_at {
+        if exp < now && live {
+            hits.push(hit(
+                Category::Expired,
+                format!(
+                    "expires_at {} has passed while status is {:?}",
+                    day(exp),
+                    r.status
+                )
+                .to_lowercase(),
+            ));
+        }
+    }
+    if r.status == Status::Retired {
+        hits.push(hit(
+            Category::PastPurpose,
+            "status is retired but the key has not been revoked".into(),
+        ));
+    }
+    if live && r.usage_known {
+        let limit = policy.stale_after_days * 86_400;
+        match r.last_used_at {
+            None => hits.push(hit(Category::Stale, "never used".into())),
+            Some(t) if now - t > limit => hits.push(hit(
+                Category::Stale,
+                format!(
+                    "last used {} ({} days ago; stale_after_days = {})",
+                    day(t),
+                    (now - t) / 86_400,
+                    policy.stale_after_days
+                ),
+            )),
+            _ => {}
+        }
+    }
+    if live && r.expires_at.is_none() {
+        if let Some(c) = r.created_at {
+            if now - c > policy.max_age_days * 86_400 {
+                hits.push(hit(
+                    Category::LongLived,
+                    format!(
+                        "created {} ({} days ago; max_age_days = {}) and has no expiry",
+                        day(c),
+                        (now - c) / 86_400,
+                        policy.max_age_days
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(d) = r.review_due {
+        if d < now && live {
+            hits.push(hit(
+                Category::ReviewOverdue,
+                format!("review_due {} has passed", day(d)),
+            ));
+        }
+    }
+    if r.format.starts_with("native") && live {
+        if r.purpose.is_none() {
+            hits.push(hit(
+                Category::MissingPurpose,
+                "the record has no purpose".into(),
+            ));
+        }
+        if r.expires_at.is_none() {
+            hits.push(hit(
+                Category::NoExpiry,
+                "the record has no expires_at".into(),
+            ));
+        }
+    }
+    hits
+}
+
+fn provider_hits(provider: &str, policy: &Policy) -> Option<Hit> {
+    let p = provider.to_ascii_lowercase();
+    if policy
+        .retired_providers
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(&p))
+    {
+        return Some(hit(
+            Category::UnapprovedProvider,
+            format!("{provider} is in retired_providers"),
+        ));
+    }
+    if !policy.approved_providers.is_empty()
+        && p != "generic"
+        && !policy
+            .approved_providers
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&p))
+    {
+        return Some(hit(
+            Category::UnapprovedProvider,
+            format!("{provider} is not in approved_providers"),
+        ));
+    }
+    None
+}
+
+fn scope_matches(glob: &str, occ: &Occurrence) -> bool {
+    let g = globset::GlobBuilder::new(glob)
+        .literal_separator(false)
+        .build()
+        .map(|g| g.compile_matcher());
+    match g {
+        Ok(m) => {
+            m.is_match(&occ.path)
+                || m.is_match(format!("{}/{}", occ.origin.trim_end_matches('/'), occ.path))
+                || m.is_match(&occ.origin)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Run the audit.
+pub fn audit(
+    exposures: Vec<Exposure>,
+    records: &[InventoryRecord],
+    roster: Option<&Roster>,
+    policy: &Policy,
+    now: i64,
+    suggested_owners: &HashMap<Fingerprint, Vec<String>>,
+) -> Audit {
+    let mut merged = merge_records(records);
+    // Indexes for the three ways to match, strongest first.
+    let mut by_fp: HashMap<Fingerprint, usize> = HashMap::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut by_last4: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, m) in merged.iter().enumerate() {
+        if let Some(f) = m.record.fingerprint {
+            by_fp.entry(f).or_insert(i);
+        }
+        if let Some(k) = &m.record.key_id {
+            by_id.entry(k.clone()).or_insert(i);
+        }
+        if let Some(h) = &m.record.hint {
+            by_last4.entry(last4(&h.suffix)).or_default().push(i);
+        }
+    }
+
+    let mut credentials = Vec::with_capacity(exposures.len());
+    for e in exposures {
+        let mut cred = AuditedCredential {
+            record: None,
+            matched_by: None,
+            candidates: Vec::new(),
+            hits: Vec::new(),
+            suggested_owners: suggested_owners
+                .get(&e.fingerprint)
+                .cloned()
+                .unwrap_or_default(),
+            exposure: e,
+        };
+        let e = &cred.exposure;
+        if let Some(&i) = by_fp.get(&e.fingerprint) {
+            cred.record = Some(i);
+            cred.matched_by = Some(MatchedBy::Fingerprint);
+        } else if let Some(&i) = e.key_id.as_ref().and_then(|k| by_id.get(k)) {
+            cred.record = Some(i);
+            cred.matched_by = Some(MatchedBy::KeyId);
+        } else {
+            let (_, suffix, _) = known_ends(e);
+            let mut fits: Vec<usize> = by_last4
+                .get(&last4(&suffix))
+                .map(|v| {
+                    v.iter()
+                        .copied()
+                        .filter(|&i| {
+                            let r = &merged[i].record;
+                            providers_agree(r.provider.as_deref(), &e.provider)
+                                && r.hint.as_ref().is_some_and(|h| hint_fits(h, e))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            fits.sort_unstable();
+            fits.dedup();
+            match fits.len() {
+                0 => {}
+                1 => {
+                    cred.record = Some(fits[0]);
+                    cred.matched_by = Some(MatchedBy::Hint);
+                }
+                _ => cred.candidates = fits,
+            }
+        }
+
+        // Categories.
+        let places: Vec<String> = e
+            .occurrences
+            .iter()
+            .take(3)
+            .map(|o| format!("{}:{}", o.path, o.line))
+            .collect();
+        let more = e.occurrences.len().saturating_sub(3);
+        let mut exposed = hit(
+            Category::Exposed,
+            format!(
+                "{} found in {} place{}: {}{}",
+                e.title,
+                e.occurrences.len(),
+                if e.occurrences.len() == 1 { "" } else { "s" },
+                places.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        exposed.severity = e.severity;
+        if e.kind == Kind::AdminKey {
+            exposed.nhi.push("NHI5");
+        }
+        cred.hits.push(exposed);
+        match (cred.record, cred.candidates.is_empty()) {
+            (None, true) => cred.hits.push(hit(
+                Category::Uninventoried,
+                "no inventory record matches its fingerprint, key id or hint".into(),
+            )),
+            (None, false) => {
+                let ids: Vec<&str> = cred
+                    .candidates
+                    .iter()
+                    .map(|&i| merged[i].record.id.as_str())
+                    .collect();
+                cred.hits.push(hit(
+                    Category::Ambiguous,
+                    format!("its hint fits {} records: {}", ids.len(), ids.join(", ")),
+                ));
+            }
+            (Some(i), _) => {
+                merged[i].found = true;
+                let r = &merged[i].record;
+                for h in record_hits(r, roster, policy, now) {
+                    if !matches!(h.category, Category::MissingPurpose | Category::NoExpiry) {
+                        cred.hits.push(h);
+                    }
+                }
+                if !r.status.is_live() {
+                    cred.hits.push(hit(
+                        Category::RevokedButPresent,
+                        format!("status is {:?} at the vendor; still in code", r.status)
+                            .to_lowercase(),
+                    ));
+                }
+                if !r.scope.is_empty() {
+                    let outside: Vec<&Occurrence> = e
+                        .occurrences
+                        .iter()
+                        .filter(|o| !r.scope.iter().any(|g| scope_matches(g, o)))
+                        .collect();
+                    if let Some(o) = outside.first() {
+                        cred.hits.push(hit(
+                            Category::OutOfScope,
+                            format!(
+                                "{}:{} is outside its scope ({})",
+                                o.path,
+                                o.line,
+                                r.scope.join(", ")
+                            ),
+                        ));
+                    }
+                } else if let Some(env) = &r.environment {
+                    let want = normalise_env(env);
+                    let other = e.occurrences.iter().find(|o| {
+                        env_of_path(&o.path)
+                            .is_some_and(|p| p != want && ENVIRONMENTS.contains(&want.as_str()))
+                    });
+                    if let Some(o) = other {
+                        cred.hits.push(hit(
+                            Category::OutOfScope,
+                            format!(
+                                "a {env} key found in {}:{}, a {} path",
+                                o.path,
+                                o.line,
+                                env_of_path(&o.path).unwrap_or("other")
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        let origins: HashSet<&str> = e.occurrences.iter().map(|o| o.origin.as_str()).collect();
+        if origins.len() >= 2 {
+            let mut o: Vec<&str> = origins.into_iter().collect();
+            o.sort_unstable();
+            cred.hits.push(hit(
+                Category::Shared,
+                format!("the same secret is in {} places: {}", o.len(), o.join(", ")),
+            ));
+        }
+        let provider = cred
+            .record
+            .and_then(|i| merged[i].record.provider.clone())
+            .unwrap_or_else(|| cred.exposure.provider.clone());
+        if let Some(h) = provider_hits(&provider, policy) {
+            cred.hits.push(h);
+        }
+        credentials.push(cred);
+    }
+
+    // Hygiene of records found nowhere.
+    for m in merged.iter_mut().filter(|m| !m.found) {
+        m.hits = record_hits(&m.record, roster, policy, now);
+        if let Some(p) = &m.record.provider {
+            if let Some(h) = provider_hits(p, policy) {
+                if m.record.status.is_live() {
+                    m.hits.push(h);
+                }
+            }
+        }
+    }
+
+    credentials.sort_by(|a, b| {
+        b.severity()
+            .cmp(&a.severity())
+            .then_with(|| a.exposure.fingerprint.cmp(&b.exposure.fingerprint))
+    });
+    Audit {
+        now,
+        credentials,
+        records: merged,
+    }
+}
+
+/// Count of credentials and records per category.
+pub fn category_counts(a: &Audit) -> BTreeMap<Category, usize> {
+    let mut counts = BTreeMap::new();
+    for c in &a.credentials {
+        let cats: HashSet<Category> = c.hits.iter().map(|h| h.category).collect();
+        for cat in cats {
+            *counts.entry(cat).or_default() += 1;
+        }
+    }
+    for r in &a.records {
+        let cats: HashSet<Category> = r.hits.iter().map(|h| h.category).collect();
+        for cat in cats {
+            *counts.entry(cat).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// The worst severity anywhere in the audit.
+pub fn worst(a: &Audit) -> Option<Severity> {
+    a.credentials
+        .iter()
+        .flat_map(|c| c.hits.iter())
+        .chain(a.records.iter().flat_map(|r| r.hits.iter()))
+        .map(|h| h.severity)
+        .max()
+}

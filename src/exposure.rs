@@ -1,0 +1,159 @@
+//! Exposures, the audit's input: findings (from an in-process scan, or from
+//! `sprawl.report/v1` files of earlier runs) in, one `Exposure` per secret out, with every
+//! place it was found and where each place came from.
+
+use std::{collections::BTreeMap, path::Path};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use crate::{
+    audit::{Exposure, Occurrence},
+    finding::{Finding, Fingerprint},
+    rules::{Kind, Severity},
+};
+
+/// Group findings by fingerprint; `origin` is the scanned root or repository.
+pub fn from_findings(findings: &[Finding], origin: &str) -> Vec<Exposure> {
+    let mut by_fp: BTreeMap<Fingerprint, Exposure> = BTreeMap::new();
+    for f in findings {
+        let e = by_fp.entry(f.fingerprint).or_insert_with(|| Exposure {
+            fingerprint: f.fingerprint,
+            rule: f.rule.id.clone(),
+            title: f.rule.title.clone(),
+            provider: f.rule.provider.clone(),
+            kind: f.rule.kind,
+            severity: f.rule.severity,
+            redacted: f.redacted.clone(),
+            key_id: f.key_id.clone(),
+            secret: Some(f.secret.clone()),
+            occurrences: Vec::new(),
+        });
+        if e.key_id.is_none() {
+            e.key_id = f.key_id.clone();
+        }
+        e.occurrences.push(Occurrence {
+            origin: origin.to_string(),
+            path: f.location.path.clone(),
+            line: f.location.line,
+            source: f.source.as_str().to_string(),
+            commit: f.git.as_ref().map(|g| g.commit.clone()),
+            author: f.git.as_ref().map(|g| g.author.clone()),
+            email: f.git.as_ref().map(|g| g.email.clone()),
+            date: f.git.as_ref().map(|g| g.date.clone()),
+        });
+    }
+    by_fp.into_values().collect()
+}
+
+#[derive(Deserialize)]
+struct WireReport {
+    schema: String,
+    findings: Vec<WireFinding>,
+}
+
+#[derive(Deserialize)]
+struct WireFinding {
+    rule: String,
+    #[serde(default)]
+    title: String,
+    provider: String,
+    kind: Kind,
+    severity: Severity,
+    fingerprint: String,
+    redacted: String,
+    #[serde(default)]
+    key_id: Option<String>,
+    source: String,
+    location: WireLocation,
+    #[serde(default)]
+    git: Option<WireGit>,
+}
+
+#[derive(Deserialize)]
+struct WireLocation {
+    path: String,
+    line: u64,
+}
+
+#[derive(Deserialize)]
+struct WireGit {
+    commit: String,
+    author: String,
+    email: String,
+    date: String,
+}
+
+/// Read a `sprawl.report/v1` file; its findings' origin is the file's name.
+pub fn from_report(path: &Path) -> Result<Vec<Exposure>> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading report {shown}"))?;
+    let r: WireReport = serde_json::from_str(&text)
+        .with_context(|| format!("report {shown}: not a sprawl JSON report"))?;
+    if r.schema != crate::report::json::SCHEMA {
+        bail!(
+            "report {shown}: schema `{}` is not `{}`",
+            r.schema,
+            crate::report::json::SCHEMA
+        );
+    }
+    let origin = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or(shown.clone());
+    let mut by_fp: BTreeMap<Fingerprint, Exposure> = BTreeMap::new();
+    for (i, f) in r.findings.into_iter().enumerate() {
+        let fp = Fingerprint::parse(&f.fingerprint)
+            .with_context(|| format!("report {shown}: finding {i} has an invalid fingerprint"))?;
+        let e = by_fp.entry(fp).or_insert_with(|| Exposure {
+            fingerprint: fp,
+            rule: f.rule.clone(),
+            title: f.title.clone(),
+            provider: f.provider.clone(),
+            kind: f.kind,
+            severity: f.severity,
+            redacted: f.redacted.clone(),
+            key_id: f.key_id.clone(),
+            secret: None,
+            occurrences: Vec::new(),
+        });
+        e.occurrences.push(Occurrence {
+            origin: origin.clone(),
+            path: f.location.path,
+            line: f.location.line,
+            source: f.source,
+            commit: f.git.as_ref().map(|g| g.commit.clone()),
+            author: f.git.as_ref().map(|g| g.author.clone()),
+            email: f.git.as_ref().map(|g| g.email.clone()),
+            date: f.git.as_ref().map(|g| g.date.clone()),
+        });
+    }
+    Ok(by_fp.into_values().collect())
+}
+
+/// Merge exposures of the same secret from several runs.
+pub fn merge(all: Vec<Exposure>) -> Vec<Exposure> {
+    let mut by_fp: BTreeMap<Fingerprint, Exposure> = BTreeMap::new();
+    for e in all {
+        match by_fp.get_mut(&e.fingerprint) {
+            Some(x) => {
+                x.occurrences.extend(e.occurrences);
+                if x.key_id.is_none() {
+                    x.key_id = e.key_id;
+                }
+                if x.secret.is_none() {
+                    x.secret = e.secret;
+                }
+            }
+            None => {
+                by_fp.insert(e.fingerprint, e);
+            }
+        }
+    }
+    let mut out: Vec<Exposure> = by_fp.into_values().collect();
+    for e in &mut out {
+        e.occurrences.sort();
+        e.occurrences.dedup();
+    }
+    out
+}

@@ -1,0 +1,224 @@
+//! AWS IAM: `aws iam list-access-keys` JSON (joined by the exact `AccessKeyId`),
+//! `aws iam get-access-key-last-used` JSON (one object, or an array of them with the
+//! `AccessKeyId` added), and the IAM credential report CSV (no key id: joined through the
+//! user and the key's creation date, which the report calls `access_key_N_last_rotated`).
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use super::{date_field, str_field, Import, InventoryRecord, Status};
+
+/// Usage of one access key, from get-access-key-last-used.
+#[derive(Debug, Clone)]
+pub struct LastUsed {
+    pub user: Option<String>,
+    pub key_id: Option<String>,
+    pub last_used_at: Option<i64>,
+    pub source: String,
+}
+
+/// One key slot of one user in the credential report.
+#[derive(Debug, Clone)]
+pub struct ReportRow {
+    pub user: String,
+    pub active: bool,
+    pub rotated: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub source: String,
+}
+
+pub fn import_access_keys(v: &Value, file: &str, out: &mut Import) {
+    let Some(list) = v.get("AccessKeyMetadata").and_then(|a| a.as_array()) else {
+        out.warnings
+            .push(format!("{file}: no `AccessKeyMetadata` array"));
+        return;
+    };
+    for (i, item) in list.iter().enumerate() {
+        let r = (|| -> Result<InventoryRecord, String> {
+            let key_id = str_field(item, "AccessKeyId").ok_or("no `AccessKeyId`")?;
+            let status = match str_field(item, "Status") {
+                Some(s) => Status::parse(&s).ok_or_else(|| format!("`Status`: unknown {s:?}"))?,
+                None => Status::Unknown,
+            };
+            Ok(InventoryRecord {
+                id: key_id.clone(),
+                name: str_field(item, "UserName"),
+                provider: Some("aws".into()),
+                key_id: Some(key_id),
+                status,
+                created_at: date_field(item, "CreateDate")?,
+                format: "aws-access-keys",
+                source: format!("{file}#{i}"),
+                ..InventoryRecord::default()
+            })
+        })();
+        match r {
+            Ok(r) => out.records.push(r),
+            Err(e) => out
+                .warnings
+                .push(format!("{file}: AccessKeyMetadata[{i}]: {e}; skipped")),
+        }
+    }
+}
+
+pub fn import_last_used(v: &Value, file: &str, out: &mut Import) {
+    let list: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    for (i, item) in list.into_iter().enumerate() {
+        let Some(used) = item.get("AccessKeyLastUsed") else {
+            out.warnings
+                .push(format!("{file}: [{i}]: no `AccessKeyLastUsed`; skipped"));
+            continue;
+        };
+        match date_field(used, "LastUsedDate") {
+            Ok(last) => out.aws_last_used.push(LastUsed {
+                user: str_field(item, "UserName"),
+                key_id: str_field(item, "AccessKeyId"),
+                last_used_at: last,
+                source: format!("{file}#{i}"),
+            }),
+            Err(e) => out.warnings.push(format!("{file}: [{i}]: {e}; skipped")),
+        }
+    }
+}
+
+pub fn import_credential_report(text: &str, file: &str, out: &mut Import) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .with_context(|| format!("{file}: reading the CSV header"))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    for (i, row) in rdr.records().enumerate() {
+        let line = i + 2;
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                out.warnings.push(format!("{file}:{line}: {e}; skipped"));
+                continue;
+            }
+        };
+        let get = |name: &str| col(name).and_then(|c| row.get(c)).unwrap_or("");
+        let user = get("user").to_string();
+        if user.is_empty() {
+            out.warnings
+                .push(format!("{file}:{line}: no user; skipped"));
+            continue;
+        }
+        for n in [1, 2] {
+            let active = get(&format!("access_key_{n}_active")).eq_ignore_ascii_case("true");
+            let rotated_raw = get(&format!("access_key_{n}_last_rotated"));
+            let used_raw = get(&format!("access_key_{n}_last_used_date"));
+            let parse = |s: &str, field: &str| -> Result<Option<i64>, String> {
+                if s.is_empty() || s == "N/A" || s == "no_information" {
+                    return Ok(None);
+                }
+                crate::time::parse_date(s)
+                    .map(Some)
+                    .ok_or_else(|| format!("`{field}`: not a date: {s:?}"))
+            };
+            let rotated = parse(rotated_raw, &format!("access_key_{n}_last_rotated"));
+            let used = parse(used_raw, &format!("access_key_{n}_last_used_date"));
+            match (rotated, used) {
+                (Ok(rotated), Ok(last_used_at)) => {
+                    if active || rotated.is_some() {
+                        out.aws_report.push(ReportRow {
+                            user: user.clone(),
+                            active,
+                            rotated,
+                            last_used_at,
+                            source: format!("{file}:{line}"),
+                        });
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    out.warnings.push(format!("{file}:{line}: {e}; skipped"))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Attach last-used dates to the access keys they describe. The credential report names no
+/// key id: a row goes to the user's key created at its `last_rotated` time, or to the user's
+/// only key; a report row no listed key matches becomes a record of its own.
+pub fn apply_usage(out: &mut Import) {
+    let lu = std::mem::take(&mut out.aws_last_used);
+    for u in lu {
+        let targets: Vec<usize> = out
+            .records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.format == "aws-access-keys")
+            .filter(|(_, r)| match (&u.key_id, &u.user) {
+                (Some(k), _) => r.key_id.as_deref() == Some(k.as_str()),
+                (None, Some(user)) => r.name.as_deref() == Some(user.as_str()),
+                _ => false,
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match targets.as_slice() {
+            [one] => {
+                let r = &mut out.records[*one];
+                r.last_used_at = u.last_used_at;
+                r.usage_known = true;
+            }
+            [] => out.warnings.push(format!(
+                "{}: no listed access key to attach this last-used date to",
+                u.source
+            )),
+            _ => out.warnings.push(format!(
+                "{}: user has several keys and the entry names no AccessKeyId; not applied",
+                u.source
+            )),
+        }
+    }
+    let rows = std::mem::take(&mut out.aws_report);
+    for row in rows {
+        let users_keys: Vec<usize> = out
+            .records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.format == "aws-access-keys" && r.name.as_deref() == Some(&row.user))
+            .map(|(i, _)| i)
+            .collect();
+        let by_date = users_keys
+            .iter()
+            .copied()
+            .find(|&i| row.rotated.is_some() && out.records[i].created_at == row.rotated);
+        let target = by_date.or(match users_keys.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        });
+        match target {
+            Some(i) => {
+                let r = &mut out.records[i];
+                r.last_used_at = row.last_used_at;
+                r.usage_known = true;
+            }
+            None => out.records.push(InventoryRecord {
+                id: format!("{} (credential report)", row.user),
+                name: Some(row.user.clone()),
+                provider: Some("aws".into()),
+                status: if row.active {
+                    Status::Active
+                } else {
+                    Status::Inactive
+                },
+                created_at: row.rotated,
+                last_used_at: row.last_used_at,
+                usage_known: true,
+                format: "aws-credential-report",
+                source: row.source,
+                ..InventoryRecord::default()
+            }),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Our own register, as a JSON array (or `{"records": [...]}`) or a CSV with the design's
+//! fields: id, name, provider, fingerprint, key_id, hint, owner, purpose, approved_by,
+//! environment, scope, status, created_at, expires_at, last_used_at, review_due.
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value};
+
+use super::{date_field, items, str_field, Hint, Import, InventoryRecord, Status};
+use crate::finding::Fingerprint;
+
+fn record(v: &Value, source: String, format: &'static str) -> Result<InventoryRecord, String> {
+    if !v.is_object() {
+        return Err("not an object".into());
+    }
+    let fingerprint = match str_field(v, "fingerprint") {
+        Some(f) => Some(
+            Fingerprint::parse(&f)
+                .ok_or_else(|| "`fingerprint`: expected sha256: and 64 hex digits".to_string())?,
+        ),
+        None => None,
+    };
+    let hint = match str_field(v, "hint") {
+        Some(h) => Some(Hint::parse(&h).ok_or_else(|| format!("`hint`: {h:?} has no `...`"))?),
+        None => None,
+    };
+    let status = match str_field(v, "status") {
+        Some(s) => Status::parse(&s).ok_or_else(|| format!("`status`: unknown value {s:?}"))?,
+        None => Status::Unknown,
+    };
+    let scope = match v.get("scope") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        Some(Value::String(s)) => s
+            .split([';', '|', ' '])
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let id = str_field(v, "id")
+        .or_else(|| str_field(v, "key_id"))
+        .ok_or_else(|| "no `id`".to_string())?;
+    let last_used_at = date_field(v, "last_used_at")?;
+    Ok(InventoryRecord {
+        id,
+        name: str_field(v, "name"),
+        provider: str_field(v, "provider").map(|p| p.to_ascii_lowercase()),
+        fingerprint,
+        key_id: str_field(v, "key_id"),
+        hint,
+        owner: str_field(v, "owner"),
+        purpose: str_field(v, "purpose"),
+        approved_by: str_field(v, "approved_by"),
+        environment: str_field(v, "environment"),
+        scope,
+        status,
+        created_at: date_field(v, "created_at")?,
+        expires_at: date_field(v, "expires_at")?,
+        usage_known: v.get("last_used_at").is_some(),
+        last_used_at,
+        review_due: date_field(v, "review_due")?,
+        format,
+        source,
+    })
+}
+
+pub fn import_json(v: &Value, file: &str, out: &mut Import) {
+    let Some(list) = items(v, &["records", "data"]) else {
+        out.warnings
+            .push(format!("{file}: expected an array of records"));
+        return;
+    };
+    for (i, item) in list.iter().enumerate() {
+        match record(item, format!("{file}#{i}"), "native-json") {
+            Ok(r) => out.records.push(r),
+            Err(e) => out
+                .warnings
+                .push(format!("{file}: record {i}: {e}; skipped")),
+        }
+    }
+}
+
+pub fn import_csv(text: &str, file: &str, out: &mut Import) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .with_context(|| format!("{file}: reading the CSV header"))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    for (i, row) in rdr.records().enumerate() {
+        let line = i + 2;
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                out.warnings.push(format!("{file}:{line}: {e}; skipped"));
+                continue;
+            }
+        };
+        let mut obj = Map::new();
+        for (h, cell) in headers.iter().zip(row.iter()) {
+            if !cell.is_empty() {
+                obj.insert(h.clone(), Value::String(cell.to_string()));
+            }
+        }
+        match record(&Value::Object(obj), format!("{file}:{line}"), "native-csv") {
+            Ok(r) => out.records.push(r),
+            Err(e) => out.warnings.push(format!("{file}:{line}: {e}; skipped")),
+        }
+    }
+    Ok(())
+}
