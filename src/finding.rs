@@ -318,6 +318,7 @@ mod tests {
             checksum: None,
             strict_placeholders: false,
             secret_is_key_id: false,
+            ignore_names_ending: vec![],
             multiline: false,
             window: None,
             priority: 50,

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod audit;
 mod bad_input;
 mod git;
 mod output;

@@ -36,6 +36,7 @@ pub struct CompiledRule {
     regex: OnceLock<Regex>,
     secret_group: usize,
     key_id_group: Option<usize>,
+    name_group: Option<usize>,
 }
 
 impl CompiledRule {
@@ -232,6 +233,16 @@ impl Matcher {
             if filters::is_placeholder(secret, rule.rule.strict_placeholders) {
                 continue;
             }
+            if let Some((ns, ne)) = rule.name_group.and_then(|g| locs.get(g)) {
+                let name = &buf[ns..ne];
+                let stop = rule.rule.ignore_names_ending.iter().any(|end| {
+                    name.len() >= end.len()
+                        && name[name.len() - end.len()..].eq_ignore_ascii_case(end.as_bytes())
+                });
+                if stop {
+                    continue;
+                }
+            }
             let key_id = rule
                 .key_id_group
                 .and_then(|g| locs.get(g))
@@ -315,6 +326,7 @@ fn compile(rule: &Rule) -> Result<CompiledRule> {
         regex,
         secret_group,
         key_id_group: group("key_id"),
+        name_group: group("name"),
     })
 }
 

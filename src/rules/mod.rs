@@ -122,6 +122,10 @@ pub struct Rule {
     /// finding's `key_id`, the join key with inventories.
     #[serde(default)]
     pub secret_is_key_id: bool,
+    /// Reject a match whose capture group `name` (the variable's name) ends with one of
+    /// these, case-insensitively: `private_key_id`, `token_type`, `secret_name` are not secrets.
+    #[serde(default)]
+    pub ignore_names_ending: Vec<String>,
     /// Also reject weak placeholder words (`test`, `example`, `password`...) in the secret.
     #[serde(default)]
     pub strict_placeholders: bool,
