@@ -293,9 +293,8 @@ pub fn merge_records(records: &[InventoryRecord]) -> Vec<AuditedRecord> {
                 if t.scope.is_empty() {
                     t.scope = r.scope.clone();
                 }
-                if vendor && r.status != Status::Unknown {
-                    t.status = r.status;
-                } else if t.status == Status::Unknown {
+                // The vendor knows whether the key works; a register fills in otherwise.
+                if (vendor && r.status != Status::Unknown) || t.status == Status::Unknown {
                     t.status = r.status;
                 }
                 if r.usage_known && (!t.usage_known || r.last_used_at > t.last_used_at) {
@@ -776,4 +775,239 @@ pub fn worst(a: &Audit) -> Option<Severity> {
         .chain(a.records.iter().flat_map(|r| r.hits.iter()))
         .map(|h| h.severity)
         .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Hint;
+
+    const NOW: i64 = 1_750_000_000;
+    const DAY: i64 = 86_400;
+
+    fn record(id: &str) -> InventoryRecord {
+        InventoryRecord {
+            id: id.into(),
+            provider: Some("openai".into()),
+            owner: Some("a@example.com".into()),
+            purpose: Some("x".into()),
+            status: Status::Active,
+            format: "native-json",
+            source: format!("t#{id}"),
+            ..InventoryRecord::default()
+        }
+    }
+
+    fn exposure(secret: &str) -> Exposure {
+        Exposure {
+            fingerprint: Fingerprint::of(secret.as_bytes()),
+            rule: "openai.project-key".into(),
+            title: "OpenAI project API key".into(),
+            provider: "openai".into(),
+            kind: Kind::ApiKey,
+            severity: Severity::High,
+            redacted: "sk-proj-…".to_string() + &secret[secret.len() - 4..],
+            key_id: None,
+            secret: Some(secret.as_bytes().to_vec()),
+            occurrences: vec![Occurrence {
+                origin: "repo".into(),
+                path: "a.py".into(),
+                line: 1,
+                source: "file".into(),
+                commit: None,
+                author: None,
+                email: None,
+                date: None,
+            }],
+        }
+    }
+
+    fn cats_of_record(r: InventoryRecord) -> Vec<Category> {
+        record_hits(&r, None, &Policy::default(), NOW)
+            .into_iter()
+            .map(|h| h.category)
+            .collect()
+    }
+
+    #[test]
+    fn stale_and_its_negative() {
+        let mut r = record("k");
+        r.usage_known = true;
+        r.last_used_at = Some(NOW - DAY);
+        assert!(!cats_of_record(r.clone()).contains(&Category::Stale));
+        r.last_used_at = Some(NOW - 91 * DAY);
+        assert!(cats_of_record(r.clone()).contains(&Category::Stale));
+        r.last_used_at = None;
+        assert!(
+            cats_of_record(r.clone()).contains(&Category::Stale),
+            "never used"
+        );
+        r.usage_known = false;
+        assert!(
+            !cats_of_record(r).contains(&Category::Stale),
+            "usage unknown"
+        );
+    }
+
+    #[test]
+    fn expired_and_its_negative() {
+        let mut r = record("k");
+        r.expires_at = Some(NOW + DAY);
+        assert!(!cats_of_record(r.clone()).contains(&Category::Expired));
+        r.expires_at = Some(NOW - DAY);
+        assert!(cats_of_record(r.clone()).contains(&Category::Expired));
+        r.status = Status::Revoked;
+        assert!(
+            !cats_of_record(r).contains(&Category::Expired),
+            "already revoked"
+        );
+    }
+
+    #[test]
+    fn orphaned_long_lived_review_past_purpose() {
+        let mut r = record("k");
+        assert!(!cats_of_record(r.clone()).contains(&Category::Orphaned));
+        r.owner = None;
+        assert!(cats_of_record(r.clone()).contains(&Category::Orphaned));
+        let mut r = record("k");
+        let roster: Roster = ["b@example.com".to_string()].into_iter().collect();
+        let hits = record_hits(&r, Some(&roster), &Policy::default(), NOW);
+        assert!(hits
+            .iter()
+            .any(|h| h.category == Category::Orphaned && h.evidence.contains("roster")));
+        r.created_at = Some(NOW - 400 * DAY);
+        assert!(cats_of_record(r.clone()).contains(&Category::LongLived));
+        r.expires_at = Some(NOW + 30 * DAY);
+        assert!(
+            !cats_of_record(r.clone()).contains(&Category::LongLived),
+            "has an expiry"
+        );
+        r.review_due = Some(NOW - DAY);
+        assert!(cats_of_record(r.clone()).contains(&Category::ReviewOverdue));
+        r.review_due = Some(NOW + DAY);
+        assert!(!cats_of_record(r.clone()).contains(&Category::ReviewOverdue));
+        r.status = Status::Retired;
+        assert!(cats_of_record(r).contains(&Category::PastPurpose));
+    }
+
+    #[test]
+    fn matching_strength_and_ambiguity() {
+        let secret = format!("sk-proj-{}T3BlbkFJ{}WXYZ", "a".repeat(20), "b".repeat(20));
+        let mut by_hint = record("hint");
+        by_hint.hint = Hint::parse("sk-proj-aa...WXYZ");
+        let mut by_fp = record("fp");
+        by_fp.fingerprint = Some(Fingerprint::of(secret.as_bytes()));
+        let none = HashMap::new();
+        let p = Policy::default();
+        // Fingerprint beats hint.
+        let a = audit(
+            vec![exposure(&secret)],
+            &[by_hint.clone(), by_fp],
+            None,
+            &p,
+            NOW,
+            &none,
+        );
+        assert_eq!(a.credentials[0].matched_by, Some(MatchedBy::Fingerprint));
+        // One fitting hint: matched; two: ambiguous, listing both, never picking one.
+        let a = audit(
+            vec![exposure(&secret)],
+            &[by_hint.clone()],
+            None,
+            &p,
+            NOW,
+            &none,
+        );
+        assert_eq!(a.credentials[0].matched_by, Some(MatchedBy::Hint));
+        let mut other = record("hint2");
+        other.hint = Hint::parse("sk-proj-...WXYZ");
+        let a = audit(
+            vec![exposure(&secret)],
+            &[by_hint, other],
+            None,
+            &p,
+            NOW,
+            &none,
+        );
+        let c = &a.credentials[0];
+        assert_eq!(c.record, None);
+        let amb = c
+            .hits
+            .iter()
+            .find(|h| h.category == Category::Ambiguous)
+            .unwrap();
+        assert!(amb.evidence.contains("hint") && amb.evidence.contains("hint2"));
+        // A hint whose suffix differs does not fit.
+        let mut wrong = record("wrong");
+        wrong.hint = Hint::parse("sk-proj-aa...ABCD");
+        let a = audit(vec![exposure(&secret)], &[wrong], None, &p, NOW, &none);
+        assert!(a.credentials[0]
+            .hits
+            .iter()
+            .any(|h| h.category == Category::Uninventoried));
+    }
+
+    #[test]
+    fn shared_out_of_scope_unapproved() {
+        let secret = format!("sk-proj-{}T3BlbkFJ{}WXYZ", "c".repeat(20), "d".repeat(20));
+        let mut e = exposure(&secret);
+        let mut second = e.occurrences[0].clone();
+        second.origin = "other-repo".into();
+        e.occurrences.push(second);
+        let mut r = record("r");
+        r.fingerprint = Some(e.fingerprint);
+        r.scope = vec!["infra/**".into()];
+        let p = Policy {
+            approved_providers: vec!["anthropic".into()],
+            ..Policy::default()
+        };
+        let a = audit(vec![e], &[r], None, &p, NOW, &HashMap::new());
+        let cats: Vec<Category> = a.credentials[0].hits.iter().map(|h| h.category).collect();
+        for c in [
+            Category::Shared,
+            Category::OutOfScope,
+            Category::UnapprovedProvider,
+        ] {
+            assert!(cats.contains(&c), "{c:?} in {cats:?}");
+        }
+        // In scope, one origin, approved: none of the three.
+        let e = exposure(&secret);
+        let mut r = record("r");
+        r.fingerprint = Some(e.fingerprint);
+        r.scope = vec!["*.py".into()];
+        let a = audit(
+            vec![e],
+            &[r],
+            None,
+            &Policy::default(),
+            NOW,
+            &HashMap::new(),
+        );
+        let cats: Vec<Category> = a.credentials[0].hits.iter().map(|h| h.category).collect();
+        assert_eq!(cats, [Category::Exposed]);
+    }
+
+    #[test]
+    fn vendor_listing_merges_into_register_record() {
+        let mut reg = record("reg");
+        reg.key_id = Some("AKIAEXAMPLEKEYID0001".into());
+        reg.provider = Some("aws".into());
+        let vendor = InventoryRecord {
+            id: "AKIAEXAMPLEKEYID0001".into(),
+            key_id: Some("AKIAEXAMPLEKEYID0001".into()),
+            status: Status::Inactive,
+            last_used_at: Some(NOW - DAY),
+            usage_known: true,
+            format: "aws-access-keys",
+            source: "aws.json#0".into(),
+            ..InventoryRecord::default()
+        };
+        let merged = merge_records(&[vendor, reg]);
+        assert_eq!(merged.len(), 1);
+        let m = &merged[0];
+        assert_eq!(m.record.owner.as_deref(), Some("a@example.com"));
+        assert_eq!(m.record.status, Status::Inactive);
+        assert_eq!(m.record.last_used_at, Some(NOW - DAY));
+        assert_eq!(m.sources.len(), 2);
+    }
 }

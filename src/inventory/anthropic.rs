@@ -46,3 +46,30 @@ pub fn import(v: &Value, file: &str, out: &mut Import) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_with_statuses() {
+        let v: Value = serde_json::from_str(
+            r#"{"data":[
+              {"id":"apikey_1","type":"api_key","name":"a","workspace_id":"wrkspc_1","created_at":"2024-10-30T23:58:27.427722Z",
+               "created_by":{"id":"user_1","type":"user"},"partial_key_hint":"sk-ant-api03-R2D...igAA","status":"active","expires_at":null},
+              {"id":"apikey_2","type":"api_key","name":"b","workspace_id":null,"created_at":"2024-10-30T23:58:27Z",
+               "created_by":{"id":"user_1","type":"user"},"partial_key_hint":"sk-ant-api03-XyZ...abCD","status":"archived"},
+              {"id":"apikey_3","partial_key_hint":"sk-ant-api03-x...y","status":"bogus"}
+            ],"has_more":false,"first_id":"apikey_1","last_id":"apikey_3"}"#,
+        )
+        .unwrap();
+        let mut out = Import::default();
+        import(&v, "a.json", &mut out);
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.records[0].status, Status::Active);
+        assert_eq!(out.records[0].environment.as_deref(), Some("wrkspc_1"));
+        assert_eq!(out.records[0].created_at, Some(1_730_332_707));
+        assert_eq!(out.records[1].status, Status::Revoked);
+        assert!(out.warnings[0].contains("status"));
+    }
+}

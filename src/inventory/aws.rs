@@ -222,3 +222,49 @@ pub fn apply_usage(out: &mut Import) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_last_used_and_credential_report_join() {
+        let mut out = Import::default();
+        let keys: Value = serde_json::from_str(
+            r#"{"AccessKeyMetadata":[
+              {"UserName":"bob","AccessKeyId":"AKIAAAAAAAAAAAAAAAA1","Status":"Active","CreateDate":"2024-01-01T00:00:00Z"},
+              {"UserName":"bob","AccessKeyId":"AKIAAAAAAAAAAAAAAAA2","Status":"Inactive","CreateDate":"2024-06-01T00:00:00Z"},
+              {"UserName":"carl","AccessKeyId":"AKIAAAAAAAAAAAAAAAA3","Status":"Active","CreateDate":"2024-02-01T00:00:00Z"}]}"#,
+        )
+        .unwrap();
+        import_access_keys(&keys, "k.json", &mut out);
+        let used: Value = serde_json::from_str(
+            r#"{"UserName":"carl","AccessKeyLastUsed":{"LastUsedDate":"2025-01-01T00:00:00Z","ServiceName":"s3","Region":"us-east-1"}}"#,
+        )
+        .unwrap();
+        import_last_used(&used, "u.json", &mut out);
+        let report = "user,arn,user_creation_time,password_enabled,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date\n\
+bob,arn:aws:iam::1:user/bob,2023-01-01T00:00:00+00:00,false,true,2024-01-01T00:00:00+00:00,2024-03-01T00:00:00+00:00,false,2024-06-01T00:00:00+00:00,N/A\n\
+zed,arn:aws:iam::1:user/zed,2023-01-01T00:00:00+00:00,false,true,2023-05-01T00:00:00+00:00,no_information,false,N/A,N/A\n\
+bad,arn,2023,false,true,whenever,N/A,false,N/A,N/A\n";
+        import_credential_report(report, "r.csv", &mut out).unwrap();
+        apply_usage(&mut out);
+        let get = |id: &str| out.records.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(
+            get("AKIAAAAAAAAAAAAAAAA1").last_used_at,
+            Some(1_709_251_200)
+        );
+        assert!(get("AKIAAAAAAAAAAAAAAAA2").usage_known);
+        assert_eq!(get("AKIAAAAAAAAAAAAAAAA2").status, Status::Inactive);
+        assert_eq!(
+            get("AKIAAAAAAAAAAAAAAAA3").last_used_at,
+            Some(1_735_689_600)
+        );
+        // A report user with no listed key becomes its own record.
+        assert_eq!(
+            get("zed (credential report)").created_at,
+            Some(1_682_899_200)
+        );
+        assert!(out.warnings.iter().any(|w| w.contains("r.csv:4")));
+    }
+}

@@ -55,3 +55,29 @@ pub fn import(v: &Value, file: &str, out: &mut Import) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_id_from_name_and_never_expiring_keys() {
+        let v: Value = serde_json::from_str(
+            r#"[{"name":"projects/p/serviceAccounts/sa@p.iam.gserviceaccount.com/keys/0123abcd",
+                 "validAfterTime":"2024-01-01T00:00:00Z","validBeforeTime":"9999-12-31T23:59:59Z",
+                 "keyAlgorithm":"KEY_ALG_RSA_2048","keyOrigin":"GOOGLE_PROVIDED","keyType":"USER_MANAGED"},
+                {"name":"projects/p/serviceAccounts/sa@p.iam.gserviceaccount.com/keys/ffff","disabled":true,
+                 "validBeforeTime":"2025-01-01T00:00:00Z"},
+                {"name":"nonsense"}]"#,
+        )
+        .unwrap();
+        let mut out = Import::default();
+        import(&v, "g.json", &mut out);
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.records[0].key_id.as_deref(), Some("0123abcd"));
+        assert_eq!(out.records[0].expires_at, None);
+        assert_eq!(out.records[1].status, Status::Inactive);
+        assert_eq!(out.records[1].expires_at, Some(1_735_689_600));
+        assert_eq!(out.warnings.len(), 1);
+    }
+}

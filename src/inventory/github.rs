@@ -45,3 +45,28 @@ pub fn import(v: &Value, file: &str, out: &mut Import) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credential_authorizations() {
+        let v: Value = serde_json::from_str(
+            r#"[{"login":"octocat","credential_id":161195,"credential_type":"personal access token",
+                 "token_last_eight":"71c3fc11","credential_authorized_at":"2011-01-26T19:06:43Z",
+                 "credential_accessed_at":"2011-01-26T19:06:43Z","authorized_credential_expires_at":null,
+                 "scopes":["user","repo"]},{"login":"x"}]"#,
+        )
+        .unwrap();
+        let mut out = Import::default();
+        import(&v, "gh.json", &mut out);
+        assert_eq!(out.records.len(), 1);
+        let r = &out.records[0];
+        assert_eq!(r.id, "161195");
+        assert_eq!(r.hint.as_ref().unwrap().suffix, "71c3fc11");
+        assert_eq!(r.owner.as_deref(), Some("octocat"));
+        assert_eq!(r.purpose.as_deref(), Some("scopes: user, repo"));
+        assert_eq!(out.warnings.len(), 1);
+    }
+}

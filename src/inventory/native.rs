@@ -115,3 +115,38 @@ pub fn import_csv(text: &str, file: &str, out: &mut Import) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_csv_registers() {
+        let v: Value = serde_json::from_str(
+            r#"{"records":[{"id":"r1","fingerprint":"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+              "owner":"o@example.com","scope":["infra/**","deploy/*"],"status":"active","created_at":"2024-01-01",
+              "expires_at":1735689600,"last_used_at":"2024-06-01T00:00:00Z"},
+              {"id":"r2","fingerprint":"md5:abc"}]}"#,
+        )
+        .unwrap();
+        let mut out = Import::default();
+        import_json(&v, "reg.json", &mut out);
+        assert_eq!(out.records.len(), 1);
+        let r = &out.records[0];
+        assert_eq!(r.scope, ["infra/**", "deploy/*"]);
+        assert_eq!(r.expires_at, Some(1_735_689_600));
+        assert_eq!(r.created_at, Some(1_704_067_200));
+        assert!(out.warnings[0].contains("record 1") && out.warnings[0].contains("fingerprint"));
+
+        let csv = "id,provider,key_id,hint,owner,status,scope,expires_at\n\
+k1,aws,AKIAAAAAAAAAAAAAAAA1,,ops@example.com,active,infra/**;ci/**,2026-01-01\n\
+k2,openai,,sk-proj-ab...wxyz,,inactive,,\n\
+k3,openai,,,,weird,,\n";
+        let mut out = Import::default();
+        import_csv(csv, "reg.csv", &mut out).unwrap();
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.records[0].scope, ["infra/**", "ci/**"]);
+        assert_eq!(out.records[1].status, Status::Inactive);
+        assert!(out.warnings[0].starts_with("reg.csv:4"));
+    }
+}

@@ -49,3 +49,36 @@ pub fn import(v: &Value, file: &str, out: &mut Import) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_and_admin_listings() {
+        let v: Value = serde_json::from_str(
+            r#"{"object":"list","data":[
+              {"object":"organization.project.api_key","id":"key_1","name":"a","redacted_value":"sk-proj-ab...wxyz",
+               "created_at":1700000000,"last_used_at":null,
+               "owner":{"type":"user","user":{"id":"u","name":"N","email":"n@example.com","role":"owner"}}},
+              {"object":"organization.admin_api_key","id":"key_2","name":"adm","redacted_value":"sk-admin-x...1234",
+               "created_at":1700000000,"last_used_at":1710000000,
+               "owner":{"type":"service_account","service_account":{"id":"svc","name":"ops-bot"}}},
+              {"object":"organization.project.api_key","id":"key_3"}
+            ],"has_more":false}"#,
+        )
+        .unwrap();
+        let mut out = Import::default();
+        import(&v, "o.json", &mut out);
+        assert_eq!(out.records.len(), 2);
+        assert_eq!(out.warnings.len(), 1);
+        assert!(out.warnings[0].contains("data[2]"));
+        let a = &out.records[0];
+        assert_eq!(a.owner.as_deref(), Some("n@example.com"));
+        assert_eq!(a.hint.as_ref().unwrap().suffix, "wxyz");
+        assert!(a.usage_known && a.last_used_at.is_none());
+        let b = &out.records[1];
+        assert_eq!(b.owner.as_deref(), Some("ops-bot"));
+        assert_eq!(b.last_used_at, Some(1_710_000_000));
+    }
+}
