@@ -30,11 +30,19 @@ fn data() -> (Vec<Exposure>, Vec<InventoryRecord>) {
             id: format!("rec-{i}"),
             provider: Some("openai".into()),
             owner: (i % 7 != 0).then(|| format!("owner{}@example.com", i % 50)),
-            status: if i % 11 == 0 { Status::Revoked } else { Status::Active },
+            status: if i % 11 == 0 {
+                Status::Revoked
+            } else {
+                Status::Active
+            },
             created_at: Some(NOW - (i as i64 % 800) * 86_400),
             last_used_at: Some(NOW - (i as i64 % 200) * 86_400),
             usage_known: true,
-            scope: if i % 5 == 0 { vec!["services/**".into()] } else { vec![] },
+            scope: if i % 5 == 0 {
+                vec!["services/**".into()]
+            } else {
+                vec![]
+            },
             format: "native-json",
             source: format!("bench#{i}"),
             ..InventoryRecord::default()

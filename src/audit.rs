@@ -988,6 +988,43 @@ mod tests {
     }
 
     #[test]
+    fn uninventoried_and_revoked_but_present() {
+        let secret = format!("sk-proj-{}T3BlbkFJ{}QRST", "e".repeat(20), "f".repeat(20));
+        let a = audit(
+            vec![exposure(&secret)],
+            &[],
+            None,
+            &Policy::default(),
+            NOW,
+            &HashMap::new(),
+        );
+        let cats: Vec<Category> = a.credentials[0].hits.iter().map(|h| h.category).collect();
+        assert_eq!(cats, [Category::Exposed, Category::Uninventoried]);
+        let mut r = record("r");
+        r.fingerprint = Some(Fingerprint::of(secret.as_bytes()));
+        for (status, fires) in [
+            (Status::Revoked, true),
+            (Status::Inactive, true),
+            (Status::Active, false),
+        ] {
+            r.status = status;
+            let a = audit(
+                vec![exposure(&secret)],
+                &[r.clone()],
+                None,
+                &Policy::default(),
+                NOW,
+                &HashMap::new(),
+            );
+            let has = a.credentials[0]
+                .hits
+                .iter()
+                .any(|h| h.category == Category::RevokedButPresent);
+            assert_eq!(has, fires, "{status:?}");
+        }
+    }
+
+    #[test]
     fn vendor_listing_merges_into_register_record() {
         let mut reg = record("reg");
         reg.key_id = Some("AKIAEXAMPLEKEYID0001".into());

@@ -335,6 +335,38 @@ fn end_to_end_text_names_owner_and_category() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+    // Every credential appears with its owner (or the lack of one) and its categories.
+    let out = sprawl()
+        .current_dir(dir.path())
+        .args(audit_args("json"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for c in v["credentials"].as_array().unwrap() {
+        let redacted = c["redacted"].as_str().unwrap();
+        // Credential lines: "  SEVERITY REDACTED ..." (record lines read "  SEVERITY record ID ...").
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.trim_start()
+                    .split_once(' ')
+                    .is_some_and(|(_, rest)| rest.trim_start().starts_with(redacted))
+            })
+            .collect();
+        let owner = match c["owner"].as_str() {
+            Some(o) => format!("owner {o}"),
+            None => "no owner".to_string(),
+        };
+        assert!(
+            lines.iter().all(|l| l.contains(&owner)),
+            "{redacted}: {owner}\n{text}"
+        );
+        let n_cats = c["categories"].as_array().unwrap().len();
+        assert_eq!(lines.len(), n_cats, "{redacted} listed once per category");
+        for cat in c["categories"].as_array().unwrap() {
+            assert!(text.contains(&format!("{} (", cat["category"].as_str().unwrap())));
+        }
+    }
 }
 
 #[test]
