@@ -7,9 +7,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+mod category;
+mod matching;
+
+use category::hit;
+pub use category::{Category, Hit};
+pub use matching::merge_records;
+use matching::{hint_fits, known_ends, last4, providers_agree};
+
 use crate::{
     finding::Fingerprint,
-    inventory::{Hint, InventoryRecord, Status},
+    inventory::{InventoryRecord, Status},
     rules::{Kind, Severity},
     time::rfc3339,
 };
@@ -70,123 +78,6 @@ impl Default for Policy {
     }
 }
 
-/// The lifecycle categories of the design, and two hygiene ones for records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    Exposed,
-    Uninventoried,
-    Ambiguous,
-    Orphaned,
-    Expired,
-    PastPurpose,
-    RevokedButPresent,
-    Stale,
-    LongLived,
-    ReviewOverdue,
-    OutOfScope,
-    Shared,
-    UnapprovedProvider,
-    MissingPurpose,
-    NoExpiry,
-}
-
-impl Category {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Exposed => "exposed",
-            Category::Uninventoried => "uninventoried",
-            Category::Ambiguous => "ambiguous",
-            Category::Orphaned => "orphaned",
-            Category::Expired => "expired",
-            Category::PastPurpose => "past_purpose",
-            Category::RevokedButPresent => "revoked_but_present",
-            Category::Stale => "stale",
-            Category::LongLived => "long_lived",
-            Category::ReviewOverdue => "review_overdue",
-            Category::OutOfScope => "out_of_scope",
-            Category::Shared => "shared",
-            Category::UnapprovedProvider => "unapproved_provider",
-            Category::MissingPurpose => "missing_purpose",
-            Category::NoExpiry => "no_expiry",
-        }
-    }
-
-    /// Severity of the category (for `exposed`, the rule's severity is used instead).
-    pub fn severity(self) -> Severity {
-        match self {
-            Category::Exposed => Severity::High,
-            Category::Uninventoried
-            | Category::Orphaned
-            | Category::Expired
-            | Category::PastPurpose
-            | Category::OutOfScope
-            | Category::Shared => Severity::High,
-            Category::Ambiguous
-            | Category::Stale
-            | Category::LongLived
-            | Category::UnapprovedProvider => Severity::Medium,
-            Category::RevokedButPresent
-            | Category::ReviewOverdue
-            | Category::MissingPurpose
-            | Category::NoExpiry => Severity::Low,
-        }
-    }
-
-    /// OWASP Non-Human Identities Top 10 (2025) items.
-    pub fn nhi(self) -> &'static [&'static str] {
-        match self {
-            Category::Exposed | Category::Uninventoried | Category::Ambiguous => &["NHI2"],
-            Category::RevokedButPresent => &["NHI2"],
-            Category::Orphaned | Category::PastPurpose | Category::Stale => &["NHI1"],
-            Category::ReviewOverdue | Category::MissingPurpose => &["NHI1"],
-            Category::Expired | Category::LongLived | Category::NoExpiry => &["NHI7"],
-            Category::OutOfScope => &["NHI8"],
-            Category::Shared => &["NHI9"],
-            Category::UnapprovedProvider => &["NHI3"],
-        }
-    }
-
-    /// What to do about it, for people.
-    pub fn advice(self) -> &'static str {
-        match self {
-            Category::Exposed => "remove it from where it was found and rotate it",
-            Category::Uninventoried => "find its owner, register it (owner, purpose, expiry) or revoke it",
-            Category::Ambiguous => "several inventory records fit: record its fingerprint in the register",
-            Category::Orphaned => "assign an owner who is still here, or revoke it",
-            Category::Expired => "it is past its expiry but still active: revoke it",
-            Category::PastPurpose => "its purpose has ended: revoke it",
-            Category::RevokedButPresent => "already revoked: delete it from the code and history",
-            Category::Stale => "unused: revoke it",
-            Category::LongLived => "old and without expiry: rotate it and set an expiry",
-            Category::ReviewOverdue => "review it (owner, purpose, scope) and set the next review date",
-            Category::OutOfScope => "it lives where it should not: move it to a secret store for that place, or rotate it",
-            Category::Shared => "one key used by several repositories or services: issue one key each",
-            Category::UnapprovedProvider => "a provider that is not approved: move off it and revoke the key",
-            Category::MissingPurpose => "record what the key is for",
-            Category::NoExpiry => "set an expiry date",
-        }
-    }
-}
-
-/// A category that fired, with the evidence that made it fire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Hit {
-    pub category: Category,
-    pub severity: Severity,
-    pub nhi: Vec<&'static str>,
-    pub evidence: String,
-}
-
-fn hit(category: Category, evidence: String) -> Hit {
-    Hit {
-        category,
-        severity: category.severity(),
-        nhi: category.nhi().to_vec(),
-        evidence,
-    }
-}
-
 /// How a credential was tied to its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -244,123 +135,6 @@ pub type Roster = HashSet<String>;
 
 fn day(t: i64) -> String {
     rfc3339(t, 0)[..10].to_string()
-}
-
-/// Merge records that describe the same key (same fingerprint or key id, or a register's
-/// `key_id` equal to a vendor listing's `id`): the register brings owner and purpose, the
-/// vendor brings status and usage.
-pub fn merge_records(records: &[InventoryRecord]) -> Vec<AuditedRecord> {
-    let mut out: Vec<AuditedRecord> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    // Registers first, so vendor data fills in around them.
-    let mut order: Vec<&InventoryRecord> = records.iter().collect();
-    order.sort_by_key(|r| !r.format.starts_with("native"));
-    for r in order {
-        let keys: Vec<String> = [
-            r.fingerprint.map(|f| f.to_string()),
-            r.key_id.clone().map(|k| format!("id:{k}")),
-            (!r.format.starts_with("native")).then(|| format!("id:{}", r.id)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let existing = keys.iter().find_map(|k| by_key.get(k).copied());
-        let idx = match existing {
-            Some(i) => {
-                let m = &mut out[i];
-                m.sources.push(r.source.clone());
-                let t = &mut m.record;
-                let vendor = !r.format.starts_with("native");
-                macro_rules! fill {
-                    ($f:ident) => {
-                        if t.$f.is_none() {
-                            t.$f = r.$f.clone();
-                        }
-                    };
-                }
-                fill!(name);
-                fill!(provider);
-                fill!(fingerprint);
-                fill!(key_id);
-                fill!(hint);
-                fill!(owner);
-                fill!(purpose);
-                fill!(approved_by);
-                fill!(environment);
-                fill!(created_at);
-                fill!(expires_at);
-                fill!(review_due);
-                if t.scope.is_empty() {
-                    t.scope = r.scope.clone();
-                }
-                // The vendor knows whether the key works; a register fills in otherwise.
-                if (vendor && r.status != Status::Unknown) || t.status == Status::Unknown {
-                    t.status = r.status;
-                }
-                if r.usage_known && (!t.usage_known || r.last_used_at > t.last_used_at) {
-                    t.last_used_at = r.last_used_at;
-                    t.usage_known = true;
-                }
-                i
-            }
-            None => {
-                out.push(AuditedRecord {
-                    record: r.clone(),
-                    sources: vec![r.source.clone()],
-                    found: false,
-                    hits: Vec::new(),
-                });
-                out.len() - 1
-            }
-        };
-        for k in keys {
-            by_key.entry(k).or_insert(idx);
-        }
-        if let Some(k) = &out[idx].record.key_id {
-            by_key.entry(format!("id:{k}")).or_insert(idx);
-        }
-    }
-    out
-}
-
-/// What is known of a secret's two ends, to compare with a vendor hint.
-fn known_ends(e: &Exposure) -> (String, String, bool) {
-    if let Some(s) = &e.secret {
-        let s = String::from_utf8_lossy(s).into_owned();
-        return (s.clone(), s, true);
-    }
-    match e.redacted.split_once('…') {
-        Some((p, q)) => (p.to_string(), q.to_string(), false),
-        None => (String::new(), String::new(), false),
-    }
-}
-
-fn providers_agree(a: Option<&str>, b: &str) -> bool {
-    match a {
-        None => true,
-        Some(a) => {
-            a.eq_ignore_ascii_case(b)
-                || (a == "gcp" && b == "google")
-                || (a == "google" && b == "gcp")
-        }
-    }
-}
-
-fn hint_fits(h: &Hint, e: &Exposure) -> bool {
-    let (prefix, suffix, full) = known_ends(e);
-    if full {
-        return prefix.starts_with(&h.prefix) && suffix.ends_with(&h.suffix);
-    }
-    let pre_ok = h.prefix.starts_with(&prefix) || prefix.starts_with(&h.prefix);
-    let suf_ok = !suffix.is_empty()
-        && !h.suffix.is_empty()
-        && (h.suffix.ends_with(&suffix) || suffix.ends_with(&h.suffix));
-    pre_ok && suf_ok && suffix.len().min(h.suffix.len()) >= 4
-}
-
-fn last4(s: &str) -> String {
-    let c: Vec<char> = s.chars().collect();
-    c[c.len().saturating_sub(4)..].iter().collect()
 }
 
 /// Environment names looked for in paths, for `out_of_scope`.
