@@ -198,6 +198,7 @@ fn bench_scan(c: &mut Criterion) {
             threads: 2,
         },
         max_file_size: 25 << 20,
+        max_decompressed: 1 << 30,
     };
     let mut g = c.benchmark_group("scan");
     g.throughput(Throughput::Bytes(total));

@@ -133,6 +133,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub follow_symlinks: bool,
 
+    /// Stop inflating a compressed log past this size (gzip bombs) [default: 16GiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_decompressed_size: Option<String>,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

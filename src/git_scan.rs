@@ -14,13 +14,13 @@ use std::{
 use git2::{ObjectType, Oid, Repository};
 
 use crate::{
-    finding::{findings_from_matches, Finding},
+    finding::Finding,
     matcher::{Matcher, Scratch},
     progress::Progress,
-    scan::{scan_bytes, ScanOutcome},
+    scan::{scan_bytes, scan_content, ScanOutcome},
     source::{
         git::{self, OidMap, OidSet},
-        looks_binary, Chunk, GitProvenance, Provenance, SourceKind,
+        looks_binary, GitProvenance, Provenance, SourceKind,
     },
 };
 
@@ -180,20 +180,11 @@ fn scan_blob(
         r.binary = true;
         return r;
     }
-    let matches = matcher.scan(bytes, scratch);
-    if !matches.is_empty() {
-        let prov = Provenance::file(SourceKind::Git, path);
-        let cf = findings_from_matches(
-            matcher,
-            Chunk {
-                bytes,
-                provenance: &prov,
-            },
-            &matches,
-        );
-        r.allowed = cf.allowed as u64;
-        r.findings = cf.findings;
-    }
+    let prov = Provenance::file(SourceKind::Git, path);
+    let mut out = ScanOutcome::default();
+    scan_content(matcher, bytes, &prov, scratch, &mut out);
+    r.allowed = out.stats.allowed;
+    r.findings = out.findings;
     r
 }
 

@@ -267,6 +267,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
                     threads: threads(&common),
                 },
                 max_file_size: max_file_size(&common, &cfg)?,
+                max_decompressed: crate::source::log::MAX_DECOMPRESSED,
             };
             let o = scan_paths(&matcher, &opts, &Progress::disabled());
             for e in &o.errors {
@@ -358,6 +359,10 @@ pub fn scan(args: ScanArgs) -> Result<i32> {
             threads: threads(&args.common),
         },
         max_file_size,
+        max_decompressed: match &args.max_decompressed_size {
+            Some(s) => parse_size(s).context("--max-decompressed-size")?,
+            None => crate::source::log::MAX_DECOMPRESSED,
+        },
     };
     let progress = Progress::new(
         !args.common.no_progress && io::stderr().is_terminal(),

@@ -19,7 +19,7 @@ use crate::{
     progress::Progress,
     source::{
         fs::{self, FileRead, WalkOptions},
-        looks_binary, Chunk, Provenance, SourceKind,
+        log, looks_binary, notebook, CellRef, Chunk, Provenance, SourceKind,
     },
 };
 
@@ -90,7 +90,10 @@ impl ScanOutcome {
 pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     pub walk: WalkOptions,
+    /// Files larger than this are streamed (notebooks, which cannot be, are skipped).
     pub max_file_size: u64,
+    /// What a compressed file may inflate to before the rest is left unscanned.
+    pub max_decompressed: u64,
 }
 
 /// Scan one in-memory buffer (stdin, a test) as if it were a file at `provenance`.
@@ -110,13 +113,126 @@ pub fn scan_bytes(
     out.findings.extend(cf.findings);
 }
 
+/// Scan a stream window by window (bounded memory); returns the bytes read. Matches are
+/// reported by the window that holds them whole, so each exactly once.
+pub fn scan_stream<R: Read>(
+    matcher: &Matcher,
+    reader: R,
+    provenance: &Provenance,
+    scratch: &mut Scratch,
+    out: &mut ScanOutcome,
+) -> std::io::Result<u64> {
+    let mut windows = log::Windows::new(reader);
+    loop {
+        let w = match windows.next_window() {
+            Ok(Some(w)) => w,
+            Ok(None) => break,
+            Err(e) => {
+                out.stats.bytes += windows.bytes;
+                return Err(e);
+            }
+        };
+        let mut matches = matcher.scan(w.bytes, scratch);
+        matches.retain(|m| m.secret.start < w.report_before);
+        if matches.is_empty() {
+            continue;
+        }
+        let prov = Provenance {
+            first_line: w.first_line,
+            ..provenance.clone()
+        };
+        let cf = findings_from_matches(
+            matcher,
+            Chunk {
+                bytes: w.bytes,
+                provenance: &prov,
+            },
+            &matches,
+        );
+        out.stats.allowed += cf.allowed as u64;
+        out.findings.extend(cf.findings);
+    }
+    out.stats.bytes += windows.bytes;
+    Ok(windows.bytes)
+}
+
+/// Scan a notebook's cells; a notebook that does not parse is scanned as plain text, with a
+/// warning. Lines and columns point into the `.ipynb` file; `cell_line` into the cell.
+pub fn scan_notebook(
+    matcher: &Matcher,
+    raw: &[u8],
+    base: &Provenance,
+    scratch: &mut Scratch,
+    out: &mut ScanOutcome,
+) {
+    let cells = match notebook::parse(raw) {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("warning: {}: {why}; scanned as plain text", base.path);
+            scan_bytes(matcher, raw, base, scratch, out);
+            return;
+        }
+    };
+    let mut cursor = 0usize;
+    for c in cells {
+        let prov = Provenance {
+            cell: Some(CellRef {
+                cell: c.cell,
+                part: c.part,
+            }),
+            first_line: 1,
+            ..base.clone()
+        };
+        let mut cell_out = ScanOutcome::default();
+        scan_bytes(matcher, c.text.as_bytes(), &prov, scratch, &mut cell_out);
+        out.stats.allowed += cell_out.stats.allowed;
+        for mut f in cell_out.findings {
+            f.location.cell_line = Some(f.location.line);
+            if let Some(r) = notebook::locate(raw, &f.secret, cursor) {
+                let (l0, c0) = notebook::line_col(raw, r.start);
+                let (l1, c1) = notebook::line_col(raw, r.end);
+                f.location.line = l0;
+                f.location.column = c0;
+                f.location.end_line = l1;
+                f.location.end_column = c1;
+                cursor = r.end;
+            }
+            out.findings.push(f);
+        }
+    }
+}
+
+/// Scan the whole content of a file or blob, choosing by its name: notebooks by cell,
+/// everything else as text.
+pub fn scan_content(
+    matcher: &Matcher,
+    bytes: &[u8],
+    provenance: &Provenance,
+    scratch: &mut Scratch,
+    out: &mut ScanOutcome,
+) {
+    if provenance.path.to_ascii_lowercase().ends_with(".ipynb") {
+        let prov = Provenance {
+            source: if provenance.source == SourceKind::File {
+                SourceKind::Notebook
+            } else {
+                provenance.source
+            },
+            ..provenance.clone()
+        };
+        scan_notebook(matcher, bytes, &prov, scratch, out);
+    } else {
+        scan_bytes(matcher, bytes, provenance, scratch, out);
+    }
+}
+
 /// Scan every path (directories recursively, `-` for stdin) with `matcher`.
 pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) -> ScanOutcome {
     let started = Instant::now();
     let mut total = ScanOutcome::default();
     for path in &opts.paths {
         if path.as_os_str() == "-" {
-            scan_stdin(matcher, opts.max_file_size, &mut total);
+            scan_stdin(matcher, &mut total);
             continue;
         }
         let meta = match std::fs::metadata(path) {
@@ -139,6 +255,7 @@ pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) ->
             root: path,
             root_is_dir: meta.is_dir(),
             max_file_size: opts.max_file_size,
+            max_decompressed: opts.max_decompressed,
             shared: &shared,
             progress,
         };
@@ -149,28 +266,13 @@ pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) ->
     total
 }
 
-fn scan_stdin(matcher: &Matcher, max: u64, out: &mut ScanOutcome) {
-    let mut buf = Vec::new();
-    if let Err(e) = std::io::stdin().lock().take(max + 1).read_to_end(&mut buf) {
-        out.error("<stdin>".into(), e.to_string());
-        return;
-    }
-    if buf.len() as u64 > max {
-        out.stats.skipped.too_large += 1;
-        out.error(
-            "<stdin>".into(),
-            format!("input larger than --max-file-size ({max} bytes)"),
-        );
-        return;
-    }
-    out.stats.files += 1;
-    out.stats.bytes += buf.len() as u64;
-    if looks_binary(&buf) {
-        out.stats.skipped.binary += 1;
-        return;
-    }
+fn scan_stdin(matcher: &Matcher, out: &mut ScanOutcome) {
     let prov = Provenance::file(SourceKind::Stdin, "<stdin>");
-    scan_bytes(matcher, &buf, &prov, &mut Scratch::default(), out);
+    out.stats.files += 1;
+    let stdin = std::io::stdin().lock();
+    if let Err(e) = scan_stream(matcher, stdin, &prov, &mut Scratch::default(), out) {
+        out.error("<stdin>".into(), e.to_string());
+    }
 }
 
 struct VisitorBuilder<'a> {
@@ -178,6 +280,7 @@ struct VisitorBuilder<'a> {
     root: &'a Path,
     root_is_dir: bool,
     max_file_size: u64,
+    max_decompressed: u64,
     shared: &'a Mutex<ScanOutcome>,
     progress: &'a Progress,
 }
@@ -189,6 +292,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
             root: self.root,
             root_is_dir: self.root_is_dir,
             max_file_size: self.max_file_size,
+            max_decompressed: self.max_decompressed,
             shared: self.shared,
             progress: self.progress,
             local: ScanOutcome::default(),
@@ -204,6 +308,7 @@ struct Visitor<'a> {
     root: &'a Path,
     root_is_dir: bool,
     max_file_size: u64,
+    max_decompressed: u64,
     shared: &'a Mutex<ScanOutcome>,
     progress: &'a Progress,
     local: ScanOutcome,
@@ -214,8 +319,24 @@ struct Visitor<'a> {
 impl Visitor<'_> {
     fn file(&mut self, path: &Path) {
         let shown = fs::display_path(self.root, self.root_is_dir, path);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_log = log::is_log_name(&name);
+        let kind = if is_log {
+            SourceKind::Log
+        } else {
+            SourceKind::File
+        };
+        if log::is_gzip_name(&name) {
+            self.stream(path, shown, SourceKind::Log, true);
+            return;
+        }
+        let streamable = !name.to_ascii_lowercase().ends_with(".ipynb");
         match fs::read_file(path, self.max_file_size, &mut self.buf) {
             Err(e) => self.local.error(shown, e.to_string()),
+            Ok(FileRead::TooLarge(_)) if streamable => self.stream(path, shown, kind, false),
             Ok(FileRead::TooLarge(_)) => self.local.stats.skipped.too_large += 1,
             Ok(FileRead::Binary) => {
                 self.local.stats.files += 1;
@@ -226,8 +347,8 @@ impl Visitor<'_> {
                 self.local.stats.files += 1;
                 self.local.stats.bytes += self.buf.len() as u64;
                 self.progress.item(self.buf.len() as u64);
-                let prov = Provenance::file(SourceKind::File, shown);
-                scan_bytes(
+                let prov = Provenance::file(kind, shown);
+                scan_content(
                     self.matcher,
                     &self.buf,
                     &prov,
@@ -236,6 +357,64 @@ impl Visitor<'_> {
                 );
             }
         }
+    }
+
+    /// Stream a file too large to hold, or a compressed log, in windows.
+    fn stream(&mut self, path: &Path, shown: String, kind: SourceKind, gzip: bool) {
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => return self.local.error(shown, e.to_string()),
+        };
+        let prov = Provenance::file(kind, shown.clone());
+        self.local.stats.files += 1;
+        let before = self.local.stats.bytes;
+        if gzip {
+            let mut capped = log::Capped::new(
+                flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)),
+                self.max_decompressed,
+            );
+            let r = scan_stream(
+                self.matcher,
+                &mut capped,
+                &prov,
+                &mut self.scratch,
+                &mut self.local,
+            );
+            if let Err(e) = r {
+                self.local.error(
+                    shown.clone(),
+                    format!("gzip stream: {e} (scanned what came before)"),
+                );
+            }
+            if capped.exceeded {
+                self.local.error(
+                    shown,
+                    format!(
+                        "decompressed size exceeds {} bytes (a gzip bomb?); the rest was not scanned",
+                        self.max_decompressed
+                    ),
+                );
+            }
+        } else {
+            // A large file that is binary is skipped, as a small one would be.
+            let mut head = [0u8; 8192];
+            let n = std::io::Read::read(&mut &file, &mut head).unwrap_or(0);
+            if looks_binary(&head[..n]) {
+                self.local.stats.skipped.binary += 1;
+                return;
+            }
+            let reader = std::io::Read::chain(&head[..n], std::io::BufReader::new(&file));
+            if let Err(e) = scan_stream(
+                self.matcher,
+                reader,
+                &prov,
+                &mut self.scratch,
+                &mut self.local,
+            ) {
+                self.local.error(shown, e.to_string());
+            }
+        }
+        self.progress.item(self.local.stats.bytes - before);
     }
 }
 

@@ -54,7 +54,18 @@ fn fifty_megabyte_single_line_file() {
     let f = &findings(&v)[0];
     assert_eq!(f["rule"], "openai.project-key");
     assert_eq!(f["location"]["line"], 1);
-    // And with the default limit it is skipped and counted, not read.
+    // Over the default limit it is streamed in windows instead, and found all the same.
+    let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v).len(), 1);
+    assert_eq!(findings(&v)[0]["location"]["line"], 1);
+    assert_eq!(v["stats"]["skipped"]["too_large"], 0);
+    // A notebook cannot be streamed: over the limit it is skipped and counted.
+    std::fs::rename(
+        dir.path().join("bundle.min.js"),
+        dir.path().join("big.ipynb"),
+    )
+    .unwrap();
     let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(v["stats"]["skipped"]["too_large"], 1);

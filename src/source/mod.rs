@@ -3,6 +3,8 @@
 
 pub mod fs;
 pub mod git;
+pub mod log;
+pub mod notebook;
 
 use serde::Serialize;
 
