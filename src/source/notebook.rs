@@ -115,7 +115,7 @@ pub fn line_col(raw: &[u8], offset: usize) -> (u64, u64) {
 pub fn locate(raw: &[u8], secret: &[u8], from: usize) -> Option<std::ops::Range<usize>> {
     let text = String::from_utf8_lossy(secret);
     let escaped = serde_json::to_string(&text).ok()?;
-    let needle = escaped[1..escaped.len() - 1].as_bytes();
+    let needle = &escaped.as_bytes()[1..escaped.len() - 1];
     let from = from.min(raw.len());
     memchr::memmem::find(&raw[from..], needle)
         .map(|p| from + p..from + p + needle.len())
