@@ -8,3 +8,4 @@ mod git;
 mod output;
 mod rules;
 mod scan;
+mod sources;

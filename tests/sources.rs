@@ -1,0 +1,342 @@
+//! Notebooks, logs, compressed logs and streams as sources.
+
+use std::io::Write;
+
+use crate::util::*;
+
+fn nb_cell_source_string(src: &str) -> serde_json::Value {
+    serde_json::json!({"cell_type": "code", "source": src, "metadata": {}, "execution_count": 1, "outputs": []})
+}
+
+#[test]
+fn notebook_cells_and_outputs_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let k1 = openai_key("nb-source");
+    let k2 = anthropic_key("nb-output");
+    let nb = serde_json::json!({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Eval\n", "Notes.\n"], "metadata": {}},
+            nb_cell_source_string(&format!("import openai\n\nclient = openai.OpenAI(\n    api_key=\"{k1}\")\n")),
+            {"cell_type": "code", "metadata": {}, "execution_count": 2,
+             "source": ["import os\n", "print(os.environ)\n"],
+             "outputs": [{"output_type": "stream", "name": "stdout",
+                          "text": ["environ({'HOME': '/root',\n", format!(" 'ANTHROPIC_API_KEY': '{k2}'}})\n")]}]}
+        ]
+    });
+    let text = serde_json::to_string_pretty(&nb).unwrap();
+    std::fs::write(dir.path().join("eval.ipynb"), &text).unwrap();
+    let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let fs = findings(&v);
+    assert_eq!(fs.len(), 2, "{fs:?}");
+    let by_rule = |r: &str| fs.iter().find(|f| f["rule"] == r).unwrap();
+    let a = by_rule("openai.project-key");
+    assert_eq!(a["source"], "notebook");
+    assert_eq!(a["location"]["cell"], 1);
+    assert_eq!(a["location"]["cell_part"], "source");
+    assert_eq!(a["location"]["cell_line"], 4);
+    let b = by_rule("anthropic.api-key");
+    assert_eq!(b["location"]["cell"], 2);
+    assert_eq!(b["location"]["cell_part"], "output");
+    assert_eq!(b["location"]["cell_line"], 2);
+    // The file line is where the key sits in the .ipynb, so editors jump to it.
+    for (f, k) in [(a, &k1), (b, &k2)] {
+        let line = f["location"]["line"].as_u64().unwrap() as usize;
+        assert!(text.lines().nth(line - 1).unwrap().contains(k.as_str()));
+        let col = f["location"]["column"].as_u64().unwrap() as usize;
+        assert!(text.lines().nth(line - 1).unwrap()[col - 1..].starts_with(&k[..12]));
+    }
+}
+
+#[test]
+fn a_key_inside_a_base64_image_is_not_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("nb-image");
+    let nb = serde_json::json!({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "source": "plot()\n", "metadata": {}, "execution_count": 1,
+            "outputs": [{"output_type": "display_data", "metadata": {},
+                "data": {"image/png": format!("iVBORw0KGgoAAAANSUhEUgAA+{k}/AAAA"), "text/plain": "<Figure>"}}],
+            "attachments": {"a.png": {"image/png": format!("iVBOR+{k}/")}}}]
+    });
+    std::fs::write(dir.path().join("plot.ipynb"), nb.to_string()).unwrap();
+    let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    // The same bytes read as plain text do hold the key: the notebook reader skipped it.
+    std::fs::rename(dir.path().join("plot.ipynb"), dir.path().join("plot.txt")).unwrap();
+    let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v).len(), 2);
+}
+
+#[test]
+fn broken_notebooks_fall_back_to_text_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("nb-broken");
+    std::fs::write(
+        dir.path().join("truncated.ipynb"),
+        format!("{{\"cells\": [{{\"source\": [\"t = '{k}'\\n\"], "),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("deep.ipynb"), "[".repeat(100_000)).unwrap();
+    let mut bad_utf8 =
+        b"{\"cells\": [{\"source\": \"x\", \"outputs\": [{\"text\": \"\xff\xfe\"}]}]}".to_vec();
+    bad_utf8.extend_from_slice(format!("\n{k}\n").as_bytes());
+    std::fs::write(dir.path().join("latin1.ipynb"), bad_utf8).unwrap();
+    let out = sprawl()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for name in ["truncated.ipynb", "deep.ipynb", "latin1.ipynb"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("warning:") && l.contains(name)),
+            "{name}: {stderr}"
+        );
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&v).len(), 2);
+}
+
+#[test]
+fn log_lines_with_keys_in_headers_queries_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let [a, b, c, d] = ["log-a", "log-b", "log-c", "log-d"].map(|s| key("{{alnum:40}}", s));
+    let gh = github_key("log-gh");
+    let log = format!(
+        "2025-01-01T00:00:00Z INFO GET /v1/models 200\n\
+         2025-01-01T00:00:01Z DEBUG request headers: Authorization: Bearer {a}\n\
+         2025-01-01T00:00:02Z DEBUG request headers: x-api-key: {b}\n\
+         2025-01-01T00:00:03Z INFO GET /search?q=x&api-key={c}&page=2 200\n\
+         {{\"ts\":\"2025-01-01T00:00:04Z\",\"level\":\"debug\",\"msg\":\"call\",\"api_key\":\"{d}\"}}\n\
+         2025-01-01T00:00:05Z DEBUG cloning with {gh}\n"
+    );
+    std::fs::write(dir.path().join("app.log"), &log).unwrap();
+    std::fs::write(
+        dir.path().join("app.log.1"),
+        format!("old\nAuthorization: Bearer {a}\n"),
+    )
+    .unwrap();
+    let (v, _) = scan_json(&[dir.path().to_str().unwrap()]);
+    let mut got: Vec<(String, u64)> = findings(&v)
+        .iter()
+        .map(|f| {
+            assert_eq!(f["source"], "log");
+            (
+                f["location"]["path"].as_str().unwrap().to_string(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let expected: Vec<(String, u64)> = [2, 3, 4, 5, 6]
+        .iter()
+        .map(|&l| ("app.log".to_string(), l))
+        .chain([("app.log.1".to_string(), 2)])
+        .collect();
+    assert_eq!(got, expected);
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn gzip_logs_truncated_gzip_and_gzip_bombs() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("gz");
+    let mut body = "filler line\n".repeat(50_000).into_bytes();
+    body.extend_from_slice(format!("token={k}\n").as_bytes());
+    body.extend_from_slice("more filler\n".repeat(50_000).as_bytes());
+    let gz = gzip(&body);
+    std::fs::write(dir.path().join("app.log.gz"), &gz).unwrap();
+    // Truncated: the key is in the part that survives.
+    let mut early = format!("token={k}\n").into_bytes();
+    early.extend_from_slice(&body);
+    let cut = gzip(&early);
+    std::fs::write(dir.path().join("cut.log.gz"), &cut[..cut.len() / 2]).unwrap();
+    let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let paths: Vec<(&str, u64)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["path"].as_str().unwrap(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(paths, [("app.log.gz", 50_001), ("cut.log.gz", 1)]);
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["path"], "cut.log.gz");
+
+    // A bomb: a small file that inflates past the cap is scanned up to the cap and reported.
+    let bomb_dir = tempfile::tempdir().unwrap();
+    let mut bomb = format!("token={k}\n").into_bytes();
+    bomb.extend(std::iter::repeat_n(b'A', 8 << 20));
+    std::fs::write(bomb_dir.path().join("bomb.gz"), gzip(&bomb)).unwrap();
+    let (v, code) = scan_json(&[
+        bomb_dir.path().to_str().unwrap(),
+        "--max-decompressed-size",
+        "1MiB",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v).len(), 1);
+    assert!(v["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("gzip bomb"));
+}
+
+#[test]
+fn keys_on_window_boundaries_are_found_exactly_once() {
+    // Windows are 8 MiB with a 256 KiB overlap; put keys all around the first boundaries.
+    let dir = tempfile::tempdir().unwrap();
+    let line = "2025-01-01T00:00:00Z INFO nothing to see here, move along please ok\n";
+    let mut body = String::with_capacity(18 << 20);
+    let mut keys = Vec::new();
+    let mut i = 0;
+    while body.len() < (17 << 20) {
+        let near = [8usize << 20, 16 << 20].iter().any(|&b| {
+            let lo = b - (300 << 10);
+            body.len() > lo && body.len() < b + (4 << 10)
+        });
+        if near && i % 97 == 0 || i % 40_000 == 0 {
+            let k = github_key(&format!("boundary-{i}"));
+            body.push_str(&format!("token={k}\n"));
+            keys.push(k);
+        } else {
+            body.push_str(line);
+        }
+        i += 1;
+    }
+    std::fs::write(dir.path().join("big.log"), &body).unwrap();
+    let (v, _) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert!(keys.len() > 50, "{}", keys.len());
+    assert_eq!(findings(&v).len(), keys.len());
+    let lines: std::collections::HashSet<u64> = findings(&v)
+        .iter()
+        .map(|f| f["location"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines.len(), keys.len());
+    for f in findings(&v) {
+        let l = f["location"]["line"].as_u64().unwrap() as usize;
+        assert!(body.lines().nth(l - 1).unwrap().starts_with("token=ghp_"));
+    }
+    // The same through standard input.
+    let out = sprawl()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(body.clone())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&v).len(), keys.len());
+}
+
+#[test]
+fn notebooks_in_git_history_are_read_as_notebooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let k = openai_key("nb-git");
+    let nb = serde_json::json!({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "source": ["x = 1\n", format!("key = \"{k}\"\n")],
+                   "metadata": {}, "execution_count": 1, "outputs": []}]});
+    std::fs::write(
+        dir.path().join("n.ipynb"),
+        serde_json::to_string_pretty(&nb).unwrap(),
+    )
+    .unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(std::path::Path::new("n.ipynb")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let s = git2::Signature::now("A", "a@example.com").unwrap();
+    repo.commit(Some("HEAD"), &s, &s, "nb", &tree, &[]).unwrap();
+    let out = sprawl()
+        .arg("git")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &findings(&v)[0];
+    assert_eq!(f["source"], "git");
+    assert_eq!(f["location"]["cell"], 0);
+    assert_eq!(f["location"]["cell_line"], 2);
+}
+
+/// The 2 GiB acceptance run (release build): `cargo test --release -- --ignored two_gib`.
+#[test]
+#[ignore]
+fn two_gib_log_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.log");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let line =
+        "2025-01-01T00:00:00Z INFO request id=0123456789abcdef path=/v1/chat status=200 ms=12\n";
+    let mut written = 0usize;
+    let mut keys = 0usize;
+    let mut i = 0usize;
+    while written < (2usize << 30) {
+        // A key near every 8 MiB window boundary, and one every ~100 MiB elsewhere.
+        let off = written % (8 << 20);
+        let s = if off > (8 << 20) - 200 || i % 1_200_000 == 0 {
+            keys += 1;
+            format!("auth {}\n", github_key(&format!("huge-{i}")))
+        } else {
+            line.to_string()
+        };
+        f.write_all(s.as_bytes()).unwrap();
+        written += s.len();
+        i += 1;
+    }
+    f.flush().unwrap();
+    drop(f);
+    let bin = assert_cmd::cargo::cargo_bin("sprawl");
+    let run = |args: &[&str], stdin: Option<&std::path::Path>| {
+        let mut c = std::process::Command::new("/usr/bin/time");
+        c.args(["-f", "%M"]).arg(&bin).args(args);
+        if let Some(p) = stdin {
+            c.stdin(std::fs::File::open(p).unwrap());
+        }
+        let out = c.output().unwrap();
+        let rss_kib: u64 = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (findings(&v).len(), rss_kib)
+    };
+    let p = path.to_str().unwrap();
+    let (n, rss) = run(&["scan", p, "--format", "json", "--no-progress"], None);
+    eprintln!("plain: {n} of {keys} keys, peak RSS {} MiB", rss / 1024);
+    assert_eq!(n, keys);
+    assert!(rss < 200 * 1024);
+    let (n, rss) = run(&["scan", "-", "--format", "json"], Some(&path));
+    eprintln!("stdin: {n} of {keys} keys, peak RSS {} MiB", rss / 1024);
+    assert_eq!(n, keys);
+    assert!(rss < 200 * 1024);
+    let gz = dir.path().join("huge.log.gz");
+    let status = std::process::Command::new("gzip")
+        .args(["-1", "-k"])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (n, rss) = run(&["scan", gz.to_str().unwrap(), "--format", "json"], None);
+    eprintln!("gzip: {n} of {keys} keys, peak RSS {} MiB", rss / 1024);
+    assert_eq!(n, keys);
+    assert!(rss < 200 * 1024);
+}
