@@ -340,3 +340,23 @@ fn two_gib_log_in_bounded_memory() {
     assert_eq!(n, keys);
     assert!(rss < 200 * 1024);
 }
+
+#[test]
+fn a_notebook_with_a_multi_megabyte_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("nb-big-output");
+    let mut big = "epoch 1 loss 0.1234 accuracy 0.98\n".repeat(150_000);
+    big.push_str(&format!("debug: token={k}\n"));
+    let nb = serde_json::json!({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "source": "train()\n", "metadata": {}, "execution_count": 1,
+                   "outputs": [{"output_type": "stream", "name": "stdout", "text": big}]}]});
+    let text = nb.to_string();
+    assert!(text.len() > 5 << 20);
+    std::fs::write(dir.path().join("train.ipynb"), text).unwrap();
+    let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let f = &findings(&v)[0];
+    assert_eq!(f["location"]["cell_part"], "output");
+    assert_eq!(f["location"]["cell_line"], 150_001);
+    assert_eq!(f["location"]["line"], 1);
+}
