@@ -441,11 +441,11 @@ fn bad_inventory_rows_are_reported_and_skipped() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("register.json: record 1: `expires_at`"),
+        stderr.contains("register.json: records[1]: `expires_at`"),
         "{stderr}"
     );
-    assert!(stderr.contains("record 2: `status`"), "{stderr}");
-    assert!(stderr.contains("record 3: not an object"), "{stderr}");
+    assert!(stderr.contains("records[2]: `status`"), "{stderr}");
+    assert!(stderr.contains("records[3]: not an object"), "{stderr}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["records"], 1);
 

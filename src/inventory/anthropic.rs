@@ -3,53 +3,43 @@
 
 use serde_json::Value;
 
-use super::{date_field, items, str_field, Hint, Import, InventoryRecord, Status};
+use super::{date_field, each, items, status_field, str_field, Hint, Import, InventoryRecord};
 
 pub fn import(v: &Value, file: &str, out: &mut Import) {
     let Some(list) = items(v, &["data"]) else {
         out.warnings.push(format!("{file}: no `data` array"));
         return;
     };
-    for (i, item) in list.iter().enumerate() {
-        let r = (|| -> Result<InventoryRecord, String> {
-            let id = str_field(item, "id").ok_or("no `id`")?;
-            let raw = str_field(item, "partial_key_hint").ok_or("no `partial_key_hint`")?;
-            let hint = Hint::parse(&raw)
-                .ok_or_else(|| format!("`partial_key_hint` {raw:?} has no `...`"))?;
-            let status = match str_field(item, "status") {
-                Some(s) => Status::parse(&s).ok_or_else(|| format!("`status`: unknown {s:?}"))?,
-                None => Status::Unknown,
-            };
-            let owner = item
-                .get("created_by")
-                .and_then(|c| str_field(c, "email").or_else(|| str_field(c, "id")));
-            Ok(InventoryRecord {
-                id,
-                name: str_field(item, "name"),
-                provider: Some("anthropic".into()),
-                hint: Some(hint),
-                owner,
-                status,
-                environment: str_field(item, "workspace_id"),
-                created_at: date_field(item, "created_at")?,
-                expires_at: date_field(item, "expires_at")?,
-                format: "anthropic",
-                source: format!("{file}#{i}"),
-                ..InventoryRecord::default()
-            })
-        })();
-        match r {
-            Ok(r) => out.records.push(r),
-            Err(e) => out
-                .warnings
-                .push(format!("{file}: data[{i}]: {e}; skipped")),
-        }
-    }
+    each(list, file, "data", out, |item, source| {
+        let id = str_field(item, "id").ok_or("no `id`")?;
+        let raw = str_field(item, "partial_key_hint").ok_or("no `partial_key_hint`")?;
+        let hint =
+            Hint::parse(&raw).ok_or_else(|| format!("`partial_key_hint` {raw:?} has no `...`"))?;
+        let status = status_field(item, "status")?;
+        let owner = item
+            .get("created_by")
+            .and_then(|c| str_field(c, "email").or_else(|| str_field(c, "id")));
+        Ok(InventoryRecord {
+            id,
+            name: str_field(item, "name"),
+            provider: Some("anthropic".into()),
+            hint: Some(hint),
+            owner,
+            status,
+            environment: str_field(item, "workspace_id"),
+            created_at: date_field(item, "created_at")?,
+            expires_at: date_field(item, "expires_at")?,
+            format: "anthropic",
+            source,
+            ..InventoryRecord::default()
+        })
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::Status;
 
     #[test]
     fn listing_with_statuses() {

@@ -6,7 +6,7 @@
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use super::{date_field, str_field, Import, InventoryRecord, Status};
+use super::{date_field, each, status_field, str_field, Import, InventoryRecord, Status};
 
 /// Usage of one access key, from get-access-key-last-used.
 #[derive(Debug, Clone)]
@@ -33,32 +33,21 @@ pub fn import_access_keys(v: &Value, file: &str, out: &mut Import) {
             .push(format!("{file}: no `AccessKeyMetadata` array"));
         return;
     };
-    for (i, item) in list.iter().enumerate() {
-        let r = (|| -> Result<InventoryRecord, String> {
-            let key_id = str_field(item, "AccessKeyId").ok_or("no `AccessKeyId`")?;
-            let status = match str_field(item, "Status") {
-                Some(s) => Status::parse(&s).ok_or_else(|| format!("`Status`: unknown {s:?}"))?,
-                None => Status::Unknown,
-            };
-            Ok(InventoryRecord {
-                id: key_id.clone(),
-                name: str_field(item, "UserName"),
-                provider: Some("aws".into()),
-                key_id: Some(key_id),
-                status,
-                created_at: date_field(item, "CreateDate")?,
-                format: "aws-access-keys",
-                source: format!("{file}#{i}"),
-                ..InventoryRecord::default()
-            })
-        })();
-        match r {
-            Ok(r) => out.records.push(r),
-            Err(e) => out
-                .warnings
-                .push(format!("{file}: AccessKeyMetadata[{i}]: {e}; skipped")),
-        }
-    }
+    each(list, file, "AccessKeyMetadata", out, |item, source| {
+        let key_id = str_field(item, "AccessKeyId").ok_or("no `AccessKeyId`")?;
+        let status = status_field(item, "Status")?;
+        Ok(InventoryRecord {
+            id: key_id.clone(),
+            name: str_field(item, "UserName"),
+            provider: Some("aws".into()),
+            key_id: Some(key_id),
+            status,
+            created_at: date_field(item, "CreateDate")?,
+            format: "aws-access-keys",
+            source,
+            ..InventoryRecord::default()
+        })
+    });
 }
 
 pub fn import_last_used(v: &Value, file: &str, out: &mut Import) {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{date_field, items, str_field, Import, InventoryRecord, Status};
+use super::{date_field, each, items, str_field, Import, InventoryRecord, Status};
 
 pub fn import(v: &Value, file: &str, out: &mut Import) {
     let Some(list) = items(v, &["keys"]) else {
@@ -11,49 +11,43 @@ pub fn import(v: &Value, file: &str, out: &mut Import) {
             .push(format!("{file}: expected an array of keys"));
         return;
     };
-    for (i, item) in list.iter().enumerate() {
-        let r = (|| -> Result<InventoryRecord, String> {
-            let name = str_field(item, "name").ok_or("no `name`")?;
-            let key_id = name
-                .rsplit_once("/keys/")
-                .map(|(_, k)| k.to_string())
-                .ok_or_else(|| format!("`name` {name:?} has no /keys/"))?;
-            let account = name
-                .split("/serviceAccounts/")
-                .nth(1)
-                .and_then(|s| s.split('/').next())
-                .map(String::from);
-            let disabled = item
-                .get("disabled")
-                .and_then(|d| d.as_bool())
-                .unwrap_or(false);
-            let expires_at = date_field(item, "validBeforeTime")?
-                // Google writes 9999-12-31 for keys that never expire.
-                .filter(|&t| t < 253_000_000_000);
-            Ok(InventoryRecord {
-                id: key_id.clone(),
-                name: account.clone(),
-                provider: Some("gcp".into()),
-                key_id: Some(key_id),
-                owner: None,
-                purpose: account.map(|a| format!("service account {a}")),
-                status: if disabled {
-                    Status::Inactive
-                } else {
-                    Status::Active
-                },
-                created_at: date_field(item, "validAfterTime")?,
-                expires_at,
-                format: "gcp-keys",
-                source: format!("{file}#{i}"),
-                ..InventoryRecord::default()
-            })
-        })();
-        match r {
-            Ok(r) => out.records.push(r),
-            Err(e) => out.warnings.push(format!("{file}: [{i}]: {e}; skipped")),
-        }
-    }
+    each(list, file, "keys", out, |item, source| {
+        let name = str_field(item, "name").ok_or("no `name`")?;
+        let key_id = name
+            .rsplit_once("/keys/")
+            .map(|(_, k)| k.to_string())
+            .ok_or_else(|| format!("`name` {name:?} has no /keys/"))?;
+        let account = name
+            .split("/serviceAccounts/")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .map(String::from);
+        let disabled = item
+            .get("disabled")
+            .and_then(|d| d.as_bool())
+            .unwrap_or(false);
+        let expires_at = date_field(item, "validBeforeTime")?
+            // Google writes 9999-12-31 for keys that never expire.
+            .filter(|&t| t < 253_000_000_000);
+        Ok(InventoryRecord {
+            id: key_id.clone(),
+            name: account.clone(),
+            provider: Some("gcp".into()),
+            key_id: Some(key_id),
+            owner: None,
+            purpose: account.map(|a| format!("service account {a}")),
+            status: if disabled {
+                Status::Inactive
+            } else {
+                Status::Active
+            },
+            created_at: date_field(item, "validAfterTime")?,
+            expires_at,
+            format: "gcp-keys",
+            source,
+            ..InventoryRecord::default()
+        })
+    });
 }
 
 #[cfg(test)]

@@ -2,48 +2,42 @@
 
 use serde_json::Value;
 
-use super::{date_field, items, str_field, Hint, Import, InventoryRecord, Status};
+use super::{date_field, each, items, str_field, Hint, Import, InventoryRecord, Status};
 
 pub fn import(v: &Value, file: &str, out: &mut Import) {
     let Some(list) = items(v, &["data"]) else {
         out.warnings.push(format!("{file}: expected an array"));
         return;
     };
-    for (i, item) in list.iter().enumerate() {
-        let r = (|| -> Result<InventoryRecord, String> {
-            let id = str_field(item, "credential_id").ok_or("no `credential_id`")?;
-            let hint = str_field(item, "token_last_eight").and_then(|s| Hint::suffix(&s));
-            let scopes: Vec<String> = item
-                .get("scopes")
-                .and_then(|s| s.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok(InventoryRecord {
-                id,
-                name: str_field(item, "credential_type"),
-                provider: Some("github".into()),
-                hint,
-                owner: str_field(item, "login"),
-                purpose: (!scopes.is_empty()).then(|| format!("scopes: {}", scopes.join(", "))),
-                status: Status::Active,
-                created_at: date_field(item, "credential_authorized_at")?,
-                expires_at: date_field(item, "authorized_credential_expires_at")?,
-                last_used_at: date_field(item, "credential_accessed_at")?,
-                usage_known: true,
-                format: "github-credential-authorizations",
-                source: format!("{file}#{i}"),
-                ..InventoryRecord::default()
+    each(list, file, "authorizations", out, |item, source| {
+        let id = str_field(item, "credential_id").ok_or("no `credential_id`")?;
+        let hint = str_field(item, "token_last_eight").and_then(|s| Hint::suffix(&s));
+        let scopes: Vec<String> = item
+            .get("scopes")
+            .and_then(|s| s.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
             })
-        })();
-        match r {
-            Ok(r) => out.records.push(r),
-            Err(e) => out.warnings.push(format!("{file}: [{i}]: {e}; skipped")),
-        }
-    }
+            .unwrap_or_default();
+        Ok(InventoryRecord {
+            id,
+            name: str_field(item, "credential_type"),
+            provider: Some("github".into()),
+            hint,
+            owner: str_field(item, "login"),
+            purpose: (!scopes.is_empty()).then(|| format!("scopes: {}", scopes.join(", "))),
+            status: Status::Active,
+            created_at: date_field(item, "credential_authorized_at")?,
+            expires_at: date_field(item, "authorized_credential_expires_at")?,
+            last_used_at: date_field(item, "credential_accessed_at")?,
+            usage_known: true,
+            format: "github-credential-authorizations",
+            source,
+            ..InventoryRecord::default()
+        })
+    });
 }
 
 #[cfg(test)]

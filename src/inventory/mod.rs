@@ -161,6 +161,30 @@ pub fn date_field(v: &Value, field: &str) -> Result<Option<i64>, String> {
     }
 }
 
+/// A status field; an unknown value is an error naming the field.
+pub fn status_field(v: &Value, field: &str) -> Result<Status, String> {
+    match str_field(v, field) {
+        Some(s) => Status::parse(&s).ok_or_else(|| format!("`{field}`: unknown value {s:?}")),
+        None => Ok(Status::Unknown),
+    }
+}
+
+/// Import each item of a listing with `f`; an item it rejects is reported with the file and
+/// its index (`what[i]`) and skipped.
+pub fn each<F>(list: &[Value], file: &str, what: &str, out: &mut Import, f: F)
+where
+    F: Fn(&Value, String) -> Result<InventoryRecord, String>,
+{
+    for (i, item) in list.iter().enumerate() {
+        match f(item, format!("{file}#{i}")) {
+            Ok(r) => out.records.push(r),
+            Err(e) => out
+                .warnings
+                .push(format!("{file}: {what}[{i}]: {e}; skipped")),
+        }
+    }
+}
+
 pub fn str_field(v: &Value, field: &str) -> Option<String> {
     match v.get(field) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),

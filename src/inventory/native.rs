@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
-use super::{date_field, items, str_field, Hint, Import, InventoryRecord, Status};
+use super::{date_field, each, items, status_field, str_field, Hint, Import, InventoryRecord};
 use crate::finding::Fingerprint;
 
 fn record(v: &Value, source: String, format: &'static str) -> Result<InventoryRecord, String> {
@@ -23,10 +23,7 @@ fn record(v: &Value, source: String, format: &'static str) -> Result<InventoryRe
         Some(h) => Some(Hint::parse(&h).ok_or_else(|| format!("`hint`: {h:?} has no `...`"))?),
         None => None,
     };
-    let status = match str_field(v, "status") {
-        Some(s) => Status::parse(&s).ok_or_else(|| format!("`status`: unknown value {s:?}"))?,
-        None => Status::Unknown,
-    };
+    let status = status_field(v, "status")?;
     let scope = match v.get("scope") {
         Some(Value::Array(a)) => a
             .iter()
@@ -72,14 +69,9 @@ pub fn import_json(v: &Value, file: &str, out: &mut Import) {
             .push(format!("{file}: expected an array of records"));
         return;
     };
-    for (i, item) in list.iter().enumerate() {
-        match record(item, format!("{file}#{i}"), "native-json") {
-            Ok(r) => out.records.push(r),
-            Err(e) => out
-                .warnings
-                .push(format!("{file}: record {i}: {e}; skipped")),
-        }
-    }
+    each(list, file, "records", out, |item, source| {
+        record(item, source, "native-json")
+    });
 }
 
 pub fn import_csv(text: &str, file: &str, out: &mut Import) -> Result<()> {
@@ -119,6 +111,7 @@ pub fn import_csv(text: &str, file: &str, out: &mut Import) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::Status;
 
     #[test]
     fn json_and_csv_registers() {
@@ -136,7 +129,7 @@ mod tests {
         assert_eq!(r.scope, ["infra/**", "deploy/*"]);
         assert_eq!(r.expires_at, Some(1_735_689_600));
         assert_eq!(r.created_at, Some(1_704_067_200));
-        assert!(out.warnings[0].contains("record 1") && out.warnings[0].contains("fingerprint"));
+        assert!(out.warnings[0].contains("records[1]") && out.warnings[0].contains("fingerprint"));
 
         let csv = "id,provider,key_id,hint,owner,status,scope,expires_at\n\
 k1,aws,AKIAAAAAAAAAAAAAAAA1,,ops@example.com,active,infra/**;ci/**,2026-01-01\n\
