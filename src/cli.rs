@@ -91,6 +91,10 @@ pub struct AuditArgs {
 pub enum AuditFormat {
     Text,
     Json,
+    /// SARIF 2.1.0: one result per credential and category.
+    Sarif,
+    /// One row per credential, for spreadsheets.
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -321,6 +321,8 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
         crate::cli::AuditFormat::Json => {
             crate::report::audit_json::write(&result, &policy, &import.warnings, &mut out)?
         }
+        crate::cli::AuditFormat::Sarif => crate::report::sarif::write_audit(&result, &mut out)?,
+        crate::cli::AuditFormat::Csv => crate::report::csv::write_audit(&result, &mut out)?,
     }
     out.flush()?;
     let fail_on = args

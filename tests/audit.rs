@@ -28,13 +28,13 @@ fn commit_all(repo: &Repository, msg: &str) {
         .unwrap();
 }
 
-struct Keys {
-    openai: String,
-    anthropic: String,
+pub struct Keys {
+    pub openai: String,
+    pub anthropic: String,
     aws_id: String,
-    aws_secret: String,
+    pub aws_secret: String,
     gcp_key_id: String,
-    github: String,
+    pub github: String,
 }
 
 fn keys() -> Keys {
@@ -55,7 +55,7 @@ fn write(root: &Path, rel: &str, body: &str) {
 }
 
 /// The repository, a log directory, and the inventory set; returns the work directory.
-fn fixture() -> (tempfile::TempDir, Keys) {
+pub fn fixture() -> (tempfile::TempDir, Keys) {
     let dir = tempfile::tempdir().unwrap();
     let k = keys();
     let root = dir.path();
@@ -211,7 +211,7 @@ fn fixture() -> (tempfile::TempDir, Keys) {
     (dir, k)
 }
 
-fn audit_args(format: &str) -> Vec<String> {
+pub fn audit_args(format: &str) -> Vec<String> {
     let mut v: Vec<String> = [
         "audit",
         "--now",

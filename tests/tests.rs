@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod git;
 mod output;
+mod reports;
 mod rules;
 mod scan;
 mod sources;

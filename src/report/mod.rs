@@ -4,7 +4,9 @@
 
 pub mod audit_json;
 pub mod audit_text;
+pub mod csv;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use std::io::{self, Write};
@@ -23,6 +25,10 @@ pub enum Format {
     Json,
     /// One finding object per line, no envelope.
     Jsonl,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// One row per secret, for spreadsheets.
+    Csv,
 }
 
 /// Everything a reporter needs.
@@ -42,5 +48,7 @@ pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Re
         Format::Text => text::write(report, out),
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
+        Format::Sarif => sarif::write(report.findings, out),
+        Format::Csv => csv::write(report.findings, out),
     }
 }

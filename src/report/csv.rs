@@ -1,0 +1,118 @@
+//! CSV for spreadsheets: one row per credential (per secret), never the secret itself.
+//! For scans: rule, severity, redacted value, fingerprint, places. For audits: also the
+//! matched record, owner, categories and the worst severity.
+
+use std::io::{self, Write};
+
+use crate::{audit::Audit, finding::Finding, report::text::group};
+
+fn writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
+    csv::WriterBuilder::new().from_writer(out)
+}
+
+fn io_err(e: csv::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+/// One row per secret of a scan.
+pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    let mut w = writer(out);
+    w.write_record([
+        "fingerprint",
+        "rule",
+        "provider",
+        "kind",
+        "severity",
+        "redacted",
+        "key_id",
+        "places",
+        "first_path",
+        "first_line",
+        "paths",
+    ])
+    .map_err(io_err)?;
+    for g in group(findings) {
+        let f = g[0];
+        let mut paths: Vec<String> = g
+            .iter()
+            .map(|x| format!("{}:{}", x.location.path, x.location.line))
+            .collect();
+        paths.dedup();
+        w.write_record([
+            f.fingerprint.to_string(),
+            f.rule.id.clone(),
+            f.rule.provider.clone(),
+            f.rule.kind.as_str().to_string(),
+            f.rule.severity.as_str().to_string(),
+            f.redacted.clone(),
+            f.key_id.clone().unwrap_or_default(),
+            g.len().to_string(),
+            f.location.path.clone(),
+            f.location.line.to_string(),
+            paths.join("; "),
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()
+}
+
+/// One row per audited credential.
+pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = writer(out);
+    w.write_record([
+        "fingerprint",
+        "rule",
+        "provider",
+        "redacted",
+        "key_id",
+        "severity",
+        "categories",
+        "record",
+        "matched_by",
+        "owner",
+        "suggested_owners",
+        "status",
+        "expires_at",
+        "last_used_at",
+        "places",
+        "paths",
+    ])
+    .map_err(io_err)?;
+    let date = |t: Option<i64>| t.map(|t| crate::time::rfc3339(t, 0)).unwrap_or_default();
+    for c in &a.credentials {
+        let e = &c.exposure;
+        let rec = c.record.map(|i| &a.records[i].record);
+        let cats: Vec<&str> = c.hits.iter().map(|h| h.category.as_str()).collect();
+        let paths: Vec<String> = e
+            .occurrences
+            .iter()
+            .map(|o| format!("{}/{}:{}", o.origin, o.path, o.line))
+            .collect();
+        let matched_by = c
+            .matched_by
+            .and_then(|m| serde_json::to_value(m).ok())
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        w.write_record([
+            e.fingerprint.to_string(),
+            e.rule.clone(),
+            e.provider.clone(),
+            e.redacted.clone(),
+            e.key_id.clone().unwrap_or_default(),
+            c.severity().as_str().to_string(),
+            cats.join(" "),
+            rec.map(|r| r.id.clone()).unwrap_or_default(),
+            matched_by,
+            rec.and_then(|r| r.owner.clone()).unwrap_or_default(),
+            c.suggested_owners.join(" "),
+            rec.map(|r| format!("{:?}", r.status).to_lowercase())
+                .unwrap_or_default(),
+            date(rec.and_then(|r| r.expires_at)),
+            date(rec.and_then(|r| r.last_used_at)),
+            e.occurrences.len().to_string(),
+            paths.join("; "),
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()
+}

@@ -1,0 +1,214 @@
+//! SARIF 2.1.0 for code scanning: findings (or an audit) in, one `run` out. Rules carry
+//! their provider and kind as tags, a `security-severity`, and how to rotate; results carry
+//! the secret's fingerprint as a partial fingerprint (so code scanning deduplicates across
+//! runs), a region, and git provenance or audit categories in `properties`. Messages never
+//! hold the secret. Sized for GitHub code scanning (at most 25,000 results a run).
+
+use std::{
+    collections::BTreeMap,
+    io::{self, Write},
+};
+
+use serde_json::{json, Value};
+
+use crate::{
+    audit::{Audit, Category},
+    finding::Finding,
+    rules::{Rule, Severity},
+};
+
+/// GitHub code scanning accepts at most this many results per run.
+pub const MAX_RESULTS: usize = 25_000;
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub maps 9.0+ to critical, 7.0+ high, 4.0+ medium, below that low.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+fn rule_descriptor(r: &Rule) -> Value {
+    let full = r
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("{} ({}, {}).", r.title, r.provider, r.kind.as_str()));
+    let help = r
+        .revoke
+        .clone()
+        .unwrap_or_else(|| "Remove the secret and rotate it at its provider.".into());
+    json!({
+        "id": r.id,
+        "name": r.id.replace(['.', '-'], "_"),
+        "shortDescription": {"text": r.title},
+        "fullDescription": {"text": full},
+        "help": {
+            "text": format!("{help}. Then remove it from the code and its history, or baseline it if it is a test value."),
+            "markdown": format!("**Rotate:** {help}.\n\nThen remove it from the code (and history), or add its fingerprint to a sprawl baseline if it is a test value."),
+        },
+        "defaultConfiguration": {"level": level(r.severity)},
+        "properties": {
+            "tags": ["security", "secret", r.provider, r.kind.as_str()],
+            "security-severity": security_severity(r.severity),
+            "precision": if r.priority >= 60 { "high" } else { "medium" },
+        },
+    })
+}
+
+fn region(f: &Finding) -> Value {
+    json!({
+        "startLine": f.location.line,
+        "startColumn": f.location.column,
+        "endLine": f.location.end_line,
+        "endColumn": f.location.end_column,
+    })
+}
+
+fn location(uri: &str, region: Value) -> Value {
+    json!({"physicalLocation": {
+        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+        "region": region,
+    }})
+}
+
+fn envelope(rules: Vec<Value>, results: Vec<Value>, truncated: bool) -> Value {
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "sprawl",
+            "semanticVersion": env!("CARGO_PKG_VERSION"),
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/sprawl-dev/sprawl",
+            "rules": rules,
+        }},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    if truncated {
+        run["properties"] = json!({"truncated": true, "maxResults": MAX_RESULTS});
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    })
+}
+
+/// SARIF for findings of `scan` or `git`.
+pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rules = Vec::new();
+    let mut results = Vec::new();
+    for f in findings.iter().take(MAX_RESULTS) {
+        let idx = *index.entry(&f.rule.id).or_insert_with(|| {
+            rules.push(rule_descriptor(&f.rule));
+            rules.len() - 1
+        });
+        let mut props = json!({
+            "provider": f.rule.provider,
+            "kind": f.rule.kind.as_str(),
+            "severity": f.rule.severity.as_str(),
+            "redacted": f.redacted,
+            "source": f.source.as_str(),
+        });
+        if let Some(g) = &f.git {
+            props["git"] = serde_json::to_value(g).unwrap_or(Value::Null);
+        }
+        if let Some(c) = f.location.cell {
+            props["cell"] = json!(c);
+            props["cellLine"] = json!(f.location.cell_line);
+        }
+        if let Some(k) = &f.key_id {
+            props["keyId"] = json!(k);
+        }
+        results.push(json!({
+            "ruleId": f.rule.id,
+            "ruleIndex": idx,
+            "level": level(f.rule.severity),
+            "message": {"text": format!(
+                "{} {} found here (fingerprint {}). Rotate it, then remove it.",
+                f.rule.title, f.redacted, f.fingerprint
+            )},
+            "locations": [location(&f.location.path, region(f))],
+            "partialFingerprints": {"secretFingerprint/v1": f.fingerprint.to_string()},
+            "properties": props,
+        }));
+    }
+    let doc = envelope(rules, results, findings.len() > MAX_RESULTS);
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+/// SARIF for an audit: one rule per category, one result per credential and category,
+/// located at the credential's occurrences.
+pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
+    let mut index: BTreeMap<Category, usize> = BTreeMap::new();
+    let mut rules = Vec::new();
+    let mut results = Vec::new();
+    'creds: for c in &a.credentials {
+        for h in &c.hits {
+            if results.len() >= MAX_RESULTS {
+                break 'creds;
+            }
+            let idx = *index.entry(h.category).or_insert_with(|| {
+                let tags: Vec<String> = ["security", "secret", "lifecycle"]
+                    .iter()
+                    .chain(h.category.nhi().iter())
+                    .map(|s| s.to_string())
+                    .collect();
+                rules.push(json!({
+                    "id": format!("audit/{}", h.category.as_str()),
+                    "name": h.category.as_str(),
+                    "shortDescription": {"text": format!("Credential lifecycle: {}", h.category.as_str())},
+                    "fullDescription": {"text": h.category.advice()},
+                    "help": {"text": h.category.advice()},
+                    "defaultConfiguration": {"level": level(h.category.severity())},
+                    "properties": {
+                        "tags": tags,
+                        "security-severity": security_severity(h.category.severity()),
+                    },
+                }));
+                rules.len() - 1
+            });
+            let e = &c.exposure;
+            let locations: Vec<Value> = e
+                .occurrences
+                .iter()
+                .take(10)
+                .map(|o| location(&o.path, json!({"startLine": o.line.max(1)})))
+                .collect();
+            let owner = c.record.and_then(|i| a.records[i].record.owner.clone());
+            results.push(json!({
+                "ruleId": format!("audit/{}", h.category.as_str()),
+                "ruleIndex": idx,
+                "level": level(h.severity),
+                "message": {"text": format!("{} {} ({}): {}", e.title, e.redacted, h.category.as_str(), h.evidence)},
+                "locations": locations,
+                "partialFingerprints": {"secretFingerprint/v1": e.fingerprint.to_string()},
+                "properties": {
+                    "category": h.category.as_str(),
+                    "nhi": h.nhi,
+                    "severity": h.severity.as_str(),
+                    "rule": e.rule,
+                    "provider": e.provider,
+                    "owner": owner,
+                    "suggestedOwners": c.suggested_owners,
+                    "record": c.record.map(|i| a.records[i].record.id.clone()),
+                },
+            }));
+        }
+    }
+    let doc = envelope(rules, results, false);
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
