@@ -95,6 +95,8 @@ pub enum AuditFormat {
     Sarif,
     /// One row per credential, for spreadsheets.
     Csv,
+    /// One self-contained HTML page (tiles, charts, timeline, sortable table).
+    Html,
 }
 
 #[derive(Debug, Args)]

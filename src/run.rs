@@ -323,6 +323,9 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
         }
         crate::cli::AuditFormat::Sarif => crate::report::sarif::write_audit(&result, &mut out)?,
         crate::cli::AuditFormat::Csv => crate::report::csv::write_audit(&result, &mut out)?,
+        crate::cli::AuditFormat::Html => {
+            crate::report::html::write(&result, "sprawl audit report", &mut out)?
+        }
     }
     out.flush()?;
     let fail_on = args

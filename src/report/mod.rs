@@ -5,6 +5,7 @@
 pub mod audit_json;
 pub mod audit_text;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod sarif;
 pub mod text;
@@ -29,6 +30,8 @@ pub enum Format {
     Sarif,
     /// One row per secret, for spreadsheets.
     Csv,
+    /// One self-contained HTML page, for people.
+    Html,
 }
 
 /// Everything a reporter needs.
@@ -50,5 +53,6 @@ pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Re
         Format::Jsonl => json::write_lines(report, out),
         Format::Sarif => sarif::write(report.findings, out),
         Format::Csv => csv::write(report.findings, out),
+        Format::Html => html::write_findings(report.findings, out),
     }
 }

@@ -1,0 +1,357 @@
+//! The HTML report: an audit in, one self-contained page out (inline CSS, JS and SVG; no
+//! network), readable printed. Summary tiles, credentials by category and by provider, a
+//! timeline of when secrets were introduced against when their keys expire or were last
+//! used, and a sortable, filterable table. Only redacted values ever reach the page.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    io::{self, Write},
+};
+
+use crate::{
+    audit::{category_counts, Audit, Category},
+    rules::Severity,
+    time::{parse_date, rfc3339},
+};
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = r#"
+*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1d2330;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}.muted{color:#667}
+.tiles{display:grid;grid-template-columns:repeat(6,minmax(110px,1fr));gap:10px;margin:16px 0}
+.tile{border:1px solid #dde;border-radius:8px;padding:10px 12px}.tile b{display:block;font-size:26px}
+.tile.crit b{color:#b00020}.charts{display:grid;grid-template-columns:1fr 1fr;gap:18px}
+svg text{font:12px system-ui,sans-serif;fill:#333}table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{border-bottom:1px solid #e4e6ee;padding:5px 6px;text-align:left;vertical-align:top}
+th{cursor:pointer;background:#f4f5f9;position:sticky;top:0}th.sorted::after{content:" \25BE"}
+.sev{font-weight:600}.sev-critical{color:#b00020}.sev-high{color:#d2461c}.sev-medium{color:#a67100}.sev-low{color:#2f6f9f}
+.cat{display:inline-block;background:#eef0f7;border-radius:4px;padding:0 5px;margin:1px;font-size:12px}
+code{font:12px ui-monospace,Menlo,monospace}#filter{width:320px;padding:6px;margin:6px 0}
+@media print{#filter,.noprint{display:none}th{position:static}body{margin:8mm}.charts{grid-template-columns:1fr 1fr}}
+"#;
+
+const JS: &str = r#"
+window.addEventListener('load',function(){document.documentElement.setAttribute('data-load-ms',Math.round(performance.now()))});
+(function(){
+ var t=document.getElementById('credentials');if(!t)return;var tb=t.tBodies[0];
+ var f=document.getElementById('filter');
+ f.addEventListener('input',function(){var q=f.value.toLowerCase();var n=0;
+  for(var i=0;i<tb.rows.length;i++){var r=tb.rows[i];var show=!q||r.textContent.toLowerCase().indexOf(q)>=0;r.style.display=show?'':'none';if(show)n++}
+  document.getElementById('shown').textContent=n;});
+ var ths=t.tHead.rows[0].cells;
+ for(var c=0;c<ths.length;c++){(function(col){ths[col].addEventListener('click',function(){
+  var rows=Array.prototype.slice.call(tb.rows);var asc=!this.classList.contains('sorted')||this.dataset.dir==='desc';
+  rows.sort(function(a,b){var x=a.cells[col].dataset.key||a.cells[col].textContent,y=b.cells[col].dataset.key||b.cells[col].textContent;
+   var nx=parseFloat(x),ny=parseFloat(y);if(!isNaN(nx)&&!isNaN(ny))return asc?nx-ny:ny-nx;return asc?x.localeCompare(y):y.localeCompare(x)});
+  for(var i=0;i<ths.length;i++)ths[i].classList.remove('sorted');this.classList.add('sorted');this.dataset.dir=asc?'asc':'desc';
+  rows.forEach(function(r){tb.appendChild(r)});});})(c)}
+})();
+"#;
+
+fn bar_chart(id: &str, title: &str, data: &[(String, usize)]) -> String {
+    let max = data.iter().map(|(_, v)| *v).max().unwrap_or(1).max(1);
+    let row = 22;
+    let h = 10 + row * data.len().max(1);
+    let mut s = format!(
+        r#"<figure><figcaption>{}</figcaption><svg id="{id}" role="img" viewBox="0 0 460 {h}" width="100%">"#,
+        esc(title)
+    );
+    for (i, (label, v)) in data.iter().enumerate() {
+        let y = 5 + i * row;
+        let w = 260 * v / max;
+        let _ = write!(
+            s,
+            r##"<g class="bar"><text x="150" y="{}" text-anchor="end">{}</text><rect x="156" y="{}" width="{}" height="16" fill="#4a63c9"><title>{}: {v}</title></rect><text x="{}" y="{}">{v}</text></g>"##,
+            y + 13,
+            esc(label),
+            y,
+            w.max(1),
+            esc(label),
+            160 + w,
+            y + 13
+        );
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+struct Event {
+    introduced: Option<i64>,
+    expires: Option<i64>,
+    last_used: Option<i64>,
+    label: String,
+}
+
+fn timeline(events: &[Event], now: i64) -> String {
+    let times: Vec<i64> = events
+        .iter()
+        .flat_map(|e| [e.introduced, e.expires, e.last_used])
+        .flatten()
+        .chain([now])
+        .collect();
+    let lo = *times.iter().min().unwrap_or(&now);
+    let hi = (*times.iter().max().unwrap_or(&now)).max(lo + 86_400);
+    let shown: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.introduced.or(e.expires).or(e.last_used).is_some())
+        .take(400)
+        .collect();
+    let (w, row) = (900.0, 14.0);
+    let h = 40.0 + row * shown.len().max(1) as f64;
+    let x = |t: i64| 20.0 + (w - 40.0) * (t - lo) as f64 / (hi - lo) as f64;
+    let mut s = format!(
+        r##"<figure><figcaption>When secrets were introduced (●) against when their keys expire (▲) or were last used (◆); the line is now.</figcaption><svg id="chart-timeline" role="img" viewBox="0 0 {w} {h}" width="100%"><text x="20" y="14">{}</text><text x="{}" y="14" text-anchor="end">{}</text><line x1="{nx}" x2="{nx}" y1="20" y2="{h}" stroke="#b00020" stroke-dasharray="3 3"/>"##,
+        &rfc3339(lo, 0)[..10],
+        w - 20.0,
+        &rfc3339(hi, 0)[..10],
+        nx = x(now),
+    );
+    for (i, e) in shown.iter().enumerate() {
+        let y = 30.0 + row * i as f64;
+        if let (Some(a), Some(b)) = (e.introduced, e.expires.or(e.last_used)) {
+            let _ = write!(
+                s,
+                r##"<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="#c5cbe3"/>"##,
+                x(a),
+                x(b)
+            );
+        }
+        let title = format!("<title>{}</title>", esc(&e.label));
+        if let Some(t) = e.introduced {
+            let _ = write!(
+                s,
+                r##"<circle class="introduced" cx="{}" cy="{y}" r="4" fill="#4a63c9">{title}</circle>"##,
+                x(t)
+            );
+        }
+        if let Some(t) = e.expires {
+            let (px, py) = (x(t), y);
+            let _ = write!(
+                s,
+                r##"<path class="expires" d="M{} {} L{} {} L{} {} Z" fill="#b00020">{title}</path>"##,
+                px,
+                py - 5.0,
+                px - 5.0,
+                py + 4.0,
+                px + 5.0,
+                py + 4.0
+            );
+        }
+        if let Some(t) = e.last_used {
+            let (px, py) = (x(t), y);
+            let _ = write!(
+                s,
+                r##"<path class="last-used" d="M{} {} L{} {} L{} {} L{} {} Z" fill="#2f8f5f">{title}</path>"##,
+                px,
+                py - 5.0,
+                px + 5.0,
+                py,
+                px,
+                py + 5.0,
+                px - 5.0,
+                py
+            );
+        }
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+fn sev_key(s: Severity) -> u8 {
+    s as u8
+}
+
+/// Write the audit as one self-contained HTML page. `title` names the report.
+pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
+    let counts = category_counts(a);
+    let count = |c: Category| counts.get(&c).copied().unwrap_or(0);
+    let critical = a
+        .credentials
+        .iter()
+        .filter(|c| c.severity() == Severity::Critical)
+        .count();
+    let mut h = String::with_capacity(64 * 1024 + a.credentials.len() * 800);
+    let _ = write!(
+        h,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t}</title><style>{CSS}</style></head><body>
+<h1>{t}</h1><div class="muted">as of {now} · generated by sprawl {v} · redacted values only</div>
+<div class="tiles">
+<div class="tile" id="tile-credentials"><b>{}</b>credentials</div>
+<div class="tile crit" id="tile-critical"><b>{critical}</b>critical</div>
+<div class="tile" id="tile-uninventoried"><b>{}</b>uninventoried</div>
+<div class="tile" id="tile-orphaned"><b>{}</b>orphaned</div>
+<div class="tile" id="tile-stale"><b>{}</b>stale</div>
+<div class="tile" id="tile-expired"><b>{}</b>expired</div>
+</div>"#,
+        a.credentials.len(),
+        count(Category::Uninventoried),
+        count(Category::Orphaned),
+        count(Category::Stale),
+        count(Category::Expired),
+        t = esc(title),
+        now = &rfc3339(a.now, 0)[..10],
+        v = env!("CARGO_PKG_VERSION"),
+    );
+    let mut by_cat: Vec<(String, usize)> = counts
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), *v))
+        .collect();
+    by_cat.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let mut prov: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &a.credentials {
+        *prov.entry(c.exposure.provider.clone()).or_default() += 1;
+    }
+    let mut by_prov: Vec<(String, usize)> = prov.into_iter().collect();
+    by_prov.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let _ = write!(
+        h,
+        r#"<h2>Where the risk is</h2><div class="charts">{}{}</div>"#,
+        bar_chart(
+            "chart-category",
+            "Credentials and records by category",
+            &by_cat
+        ),
+        bar_chart("chart-provider", "Credentials found, by provider", &by_prov)
+    );
+    let events: Vec<Event> = a
+        .credentials
+        .iter()
+        .map(|c| {
+            let rec = c.record.map(|i| &a.records[i].record);
+            Event {
+                introduced: c
+                    .exposure
+                    .occurrences
+                    .iter()
+                    .filter_map(|o| o.date.as_deref().and_then(parse_date))
+                    .min(),
+                expires: rec.and_then(|r| r.expires_at),
+                last_used: rec.and_then(|r| r.last_used_at),
+                label: format!("{} {}", c.exposure.redacted, c.exposure.rule),
+            }
+        })
+        .collect();
+    let _ = write!(h, "<h2>Timeline</h2>{}", timeline(&events, a.now));
+    let _ = write!(
+        h,
+        r#"<h2>Credentials</h2><input id="filter" class="noprint" placeholder="Filter: provider, owner, category, path…"> <span class="muted noprint"><span id="shown">{}</span> shown</span>
+<table id="credentials"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Owner</th><th>Categories</th><th>Evidence</th><th>Found in</th><th>Record</th></tr></thead><tbody>"#,
+        a.credentials.len()
+    );
+    for c in &a.credentials {
+        let e = &c.exposure;
+        let rec = c.record.map(|i| &a.records[i].record);
+        let owner = match rec.and_then(|r| r.owner.clone()) {
+            Some(o) => esc(&o),
+            None if !c.suggested_owners.is_empty() => format!(
+                "<span class=\"muted\">none; suggested {}</span>",
+                esc(&c.suggested_owners.join(", "))
+            ),
+            None => "<span class=\"muted\">none</span>".into(),
+        };
+        let cats: String = c
+            .hits
+            .iter()
+            .map(|h| format!("<span class=\"cat\">{}</span>", h.category.as_str()))
+            .collect();
+        let evidence: String = c
+            .hits
+            .iter()
+            .filter(|h| h.category != Category::Exposed)
+            .map(|h| format!("<div>{}</div>", esc(&h.evidence)))
+            .collect();
+        let places: Vec<String> = e
+            .occurrences
+            .iter()
+            .take(3)
+            .map(|o| format!("<div><code>{}:{}</code></div>", esc(&o.path), o.line))
+            .collect();
+        let more = e.occurrences.len().saturating_sub(3);
+        let sev = c.severity();
+        let _ = write!(
+            h,
+            r#"<tr class="credential"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td><td>{owner}</td><td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
+            s = sev.as_str(),
+            k = sev_key(sev),
+            p = esc(&e.provider),
+            r = esc(&e.redacted),
+            rule = esc(&e.rule),
+            n = e.occurrences.len(),
+            places = places.join(""),
+            more = if more > 0 {
+                format!("<div class=\"muted\">and {more} more</div>")
+            } else {
+                String::new()
+            },
+            record = rec.map(|r| esc(&r.id)).unwrap_or_default(),
+        );
+    }
+    h.push_str("</tbody></table>");
+    let hygiene: Vec<_> = a
+        .records
+        .iter()
+        .filter(|r| !r.found && !r.hits.is_empty())
+        .collect();
+    if !hygiene.is_empty() {
+        h.push_str(r#"<h2>Inventory records found nowhere</h2><table id="records"><thead><tr><th>Record</th><th>Provider</th><th>Owner</th><th>Categories</th><th>Evidence</th></tr></thead><tbody>"#);
+        for r in hygiene {
+            let cats: String = r
+                .hits
+                .iter()
+                .map(|h| format!("<span class=\"cat\">{}</span>", h.category.as_str()))
+                .collect();
+            let ev: String = r
+                .hits
+                .iter()
+                .map(|h| format!("<div>{}</div>", esc(&h.evidence)))
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{cats}</td><td>{ev}</td></tr>",
+                esc(&r.record.id),
+                esc(r.record.provider.as_deref().unwrap_or("")),
+                esc(r.record.owner.as_deref().unwrap_or("none")),
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    let _ = write!(h, "<script>{JS}</script></body></html>\n");
+    out.write_all(h.as_bytes())
+}
+
+/// The same page for a scan: the findings as credentials, with no inventory consulted (so
+/// no `uninventoried` verdicts either).
+pub fn write_findings(findings: &[crate::finding::Finding], out: &mut dyn Write) -> io::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let exposures = crate::exposure::from_findings(findings, "scan");
+    let mut a = crate::audit::audit(
+        exposures,
+        &[],
+        None,
+        &crate::audit::Policy::default(),
+        now,
+        &Default::default(),
+    );
+    for c in &mut a.credentials {
+        c.hits.retain(|h| h.category != Category::Uninventoried);
+    }
+    write(&a, "sprawl scan report", out)
+}
