@@ -330,7 +330,7 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         }
         h.push_str("</tbody></table>");
     }
-    let _ = write!(h, "<script>{JS}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{JS}</script></body></html>");
     out.write_all(h.as_bytes())
 }
 
