@@ -45,8 +45,8 @@ fn threads(common: &CommonArgs) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
-fn open_output(common: &CommonArgs) -> Result<Box<dyn Write>> {
-    Ok(match &common.output {
+fn open_output(output: Option<&std::path::Path>) -> Result<Box<dyn Write>> {
+    Ok(match output {
         Some(p) => {
             Box::new(BufWriter::new(File::create(p).with_context(|| {
                 format!("creating output file {}", p.display())
@@ -94,7 +94,7 @@ pub fn finish(
         show_secrets: common.show_secrets,
         color,
     };
-    let mut out = open_output(common)?;
+    let mut out = open_output(common.output.as_deref())?;
     report::write(&r, format, &mut out)?;
     out.flush()?;
     if !scanned_anything || (common.strict && !outcome.errors.is_empty()) {
@@ -306,14 +306,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
     for w in &import.warnings {
         eprintln!("warning: {w}");
     }
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).with_context(|| {
-                format!("creating output file {}", p.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
+    let mut out = open_output(args.output.as_deref())?;
     match args.format {
         crate::cli::AuditFormat::Text => {
             crate::report::audit_text::write(&result, &import.warnings, &mut out)?
