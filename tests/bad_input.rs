@@ -79,6 +79,20 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The sprawl binary, run as an unprivileged user when we are root (root reads everything,
+/// so file permissions would not apply).
+fn unprivileged() -> Std {
+    let bin = assert_cmd::cargo::cargo_bin("sprawl");
+    if is_root() {
+        let mut c = Std::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
+        c
+    } else {
+        Std::new(bin)
+    }
+}
+
 #[test]
 fn unreadable_file_is_reported_and_the_scan_goes_on() {
     use std::os::unix::fs::PermissionsExt;
@@ -99,17 +113,7 @@ fn unreadable_file_is_reported_and_the_scan_goes_on() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("sprawl");
-    // Root reads everything: drop to an unprivileged user so permissions apply.
-    let mut cmd = if is_root() {
-        let mut c = Std::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        Std::new(&bin)
-    };
-    let out = cmd
+    let out = unprivileged()
         .arg("scan")
         .arg(dir.path())
         .args(["--format", "json", "--no-progress"])
@@ -136,15 +140,7 @@ fn unreadable_file_is_reported_and_the_scan_goes_on() {
     );
     assert_eq!(findings(&v).len(), 1);
     // --strict turns the unreadable file into exit 2.
-    let mut cmd = if is_root() {
-        let mut c = Std::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        Std::new(&bin)
-    };
-    let out = cmd
+    let out = unprivileged()
         .arg("scan")
         .arg(dir.path())
         .arg("--strict")
