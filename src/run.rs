@@ -161,34 +161,6 @@ pub fn git(args: GitArgs) -> Result<i32> {
     Ok(code)
 }
 
-fn read_roster(path: &std::path::Path) -> Result<crate::audit::Roster> {
-    let shown = path.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("reading roster {shown}"))?;
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("roster {shown}: no header"))?;
-    let col = headers
-        .iter()
-        .position(|h| h.eq_ignore_ascii_case("email"))
-        .with_context(|| format!("roster {shown}: no `email` column"))?;
-    let mut out = crate::audit::Roster::new();
-    for (i, row) in rdr.records().enumerate() {
-        match row {
-            Ok(r) => {
-                if let Some(e) = r.get(col).filter(|e| !e.is_empty()) {
-                    out.insert(e.to_ascii_lowercase());
-                }
-            }
-            Err(e) => eprintln!("warning: roster {shown}:{}: {e}; skipped", i + 2),
-        }
-    }
-    Ok(out)
-}
-
 /// Owners to suggest for each secret: CODEOWNERS of where it was found, then the git
 /// authors who introduced it.
 fn suggest_owners(
@@ -244,7 +216,15 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             .unwrap_or(0),
     };
     let import = inventory::load_all(&args.inventory, args.inventory_format.as_deref())?;
-    let roster = args.roster.as_deref().map(read_roster).transpose()?;
+    let mut roster_warnings = Vec::new();
+    let roster = args
+        .roster
+        .as_deref()
+        .map(|p| inventory::load_roster(p, &mut roster_warnings))
+        .transpose()?;
+    for w in &roster_warnings {
+        eprintln!("warning: {w}");
+    }
 
     let mut exposures = Vec::new();
     let mut roots: Vec<(String, PathBuf)> = Vec::new();

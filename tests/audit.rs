@@ -211,6 +211,20 @@ pub fn fixture() -> (tempfile::TempDir, Keys) {
     (dir, k)
 }
 
+/// Run the end-to-end audit in `dir` (made by `fixture`) with an output format.
+pub fn run_audit(dir: &Path, format: &str) -> std::process::Output {
+    sprawl()
+        .current_dir(dir)
+        .args(audit_args(format))
+        .output()
+        .unwrap()
+}
+
+/// The end-to-end audit as JSON.
+pub fn audit_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&run_audit(dir, "json").stdout).unwrap()
+}
+
 pub fn audit_args(format: &str) -> Vec<String> {
     let mut v: Vec<String> = [
         "audit",
@@ -248,11 +262,7 @@ pub fn audit_args(format: &str) -> Vec<String> {
 #[test]
 fn end_to_end_every_category_fires() {
     let (dir, k) = fixture();
-    let out = sprawl()
-        .current_dir(dir.path())
-        .args(audit_args("json"))
-        .output()
-        .unwrap();
+    let out = run_audit(dir.path(), "json");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -316,11 +326,7 @@ fn end_to_end_every_category_fires() {
 #[test]
 fn end_to_end_text_names_owner_and_category() {
     let (dir, _) = fixture();
-    let out = sprawl()
-        .current_dir(dir.path())
-        .args(audit_args("text"))
-        .output()
-        .unwrap();
+    let out = run_audit(dir.path(), "text");
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     for needle in [
@@ -336,12 +342,7 @@ fn end_to_end_text_names_owner_and_category() {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
     // Every credential appears with its owner (or the lack of one) and its categories.
-    let out = sprawl()
-        .current_dir(dir.path())
-        .args(audit_args("json"))
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = audit_json(dir.path());
     for c in v["credentials"].as_array().unwrap() {
         let redacted = c["redacted"].as_str().unwrap();
         // Credential lines: "  SEVERITY REDACTED ..." (record lines read "  SEVERITY record ID ...").

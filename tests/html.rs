@@ -4,10 +4,7 @@
 
 use std::{path::PathBuf, process::Command as Std};
 
-use crate::{
-    audit::{audit_args, fixture},
-    util::*,
-};
+use crate::audit::{audit_json, fixture, run_audit};
 
 fn chromium() -> Option<PathBuf> {
     [
@@ -48,11 +45,7 @@ fn audit_html_in_headless_chromium() {
         return;
     };
     let (dir, k) = fixture();
-    let out = sprawl()
-        .current_dir(dir.path())
-        .args(audit_args("html"))
-        .output()
-        .unwrap();
+    let out = run_audit(dir.path(), "html");
     assert_eq!(out.status.code(), Some(1));
     let html = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -87,12 +80,7 @@ fn audit_html_in_headless_chromium() {
             "{id} missing from the DOM"
         );
     }
-    let json = sprawl()
-        .current_dir(dir.path())
-        .args(audit_args("json"))
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let v = audit_json(dir.path());
     let n = v["credentials"].as_array().unwrap().len();
     assert_eq!(dom.matches("<tr class=\"credential\">").count(), n);
     let cats = v["summary"]["by_category"].as_object().unwrap().len();

@@ -1,7 +1,7 @@
 //! SARIF (validated against the official 2.1.0 schema) and CSV reports.
 
 use crate::{
-    audit::{audit_args, fixture},
+    audit::{audit_args, audit_json, fixture, run_audit},
     util::*,
 };
 
@@ -96,11 +96,7 @@ fn sarif_from_scan_git_and_audit_validates() {
 #[test]
 fn csv_of_the_audit() {
     let (dir, k) = fixture();
-    let out = sprawl()
-        .current_dir(dir.path())
-        .args(audit_args("csv"))
-        .output()
-        .unwrap();
+    let out = run_audit(dir.path(), "csv");
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains(k.openai.as_str()));
@@ -108,12 +104,7 @@ fn csv_of_the_audit() {
     let headers = rdr.headers().unwrap().clone();
     assert_eq!(&headers[0], "fingerprint");
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    let json = sprawl()
-        .current_dir(dir.path())
-        .args(audit_args("json"))
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let v = audit_json(dir.path());
     assert_eq!(
         rows.len(),
         v["credentials"].as_array().unwrap().len(),

@@ -6,6 +6,29 @@ use sprawl::rules::{check::check, RuleSet};
 
 use crate::util::sprawl;
 
+/// An extra rule file with one `token` rule; `examples` are the two positive examples.
+fn rule_file(id: &str, keyword: &str, regex: &str, examples: [&str; 2]) -> String {
+    format!(
+        "[[rules]]\nid = \"{id}\"\ntitle = \"t\"\nprovider = \"x\"\nkind = \"token\"\n\
+         severity = \"low\"\nkeywords = [\"{keyword}\"]\nregex = '{regex}'\n\
+         examples = ['{}', '{}']\nnegative_examples = ['{keyword}1']\n",
+        examples[0], examples[1]
+    )
+}
+
+/// `sprawl rules check` with one extra rule file: it must fail, saying `expected`.
+fn check_fails(toml: &str, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("extra.toml");
+    std::fs::write(&p, toml).unwrap();
+    sprawl()
+        .args(["rules", "check", "--rules"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(expected));
+}
+
 #[test]
 fn builtin_rules_pass_their_own_examples() {
     let set = RuleSet::builtin().unwrap();
@@ -26,82 +49,32 @@ fn rules_check_command_passes_and_fails() {
         .stdout(predicates::str::contains("rules ok"));
 
     // An extra rule whose example its regex cannot match must fail the check.
-    let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad,
-        r#"
-[[rules]]
-id = "x.bad"
-title = "bad"
-provider = "x"
-kind = "token"
-severity = "low"
-keywords = ["xbad_"]
-regex = '\b(?P<secret>xbad_[0-9]{8})\b'
-examples = ['xbad_12345678', 'xbad_abcdefgh']
-negative_examples = ['xbad_1']
-"#,
-    )
-    .unwrap();
-    sprawl()
-        .args(["rules", "check", "--rules"])
-        .arg(&bad)
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("x.bad"))
-        .stderr(predicates::str::contains("example 1 not found"));
+    let bad = rule_file(
+        "x.bad",
+        "xbad_",
+        r"\b(?P<secret>xbad_[0-9]{8})\b",
+        ["xbad_12345678", "xbad_abcdefgh"],
+    );
+    check_fails(&bad, "x.bad");
+    check_fails(&bad, "example 1 not found");
 }
 
 #[test]
 fn rules_check_reports_duplicates_and_missing_group() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("dup.toml");
-    std::fs::write(
-        &p,
-        r#"
-[[rules]]
-id = "openai.project-key"
-title = "dup"
-provider = "x"
-kind = "token"
-severity = "low"
-keywords = ["zzq_"]
-regex = '\b(?P<secret>zzq_[0-9]{8})\b'
-examples = ['zzq_12345678', 'zzq_87654321']
-negative_examples = ['zzq_1']
-"#,
-    )
-    .unwrap();
-    sprawl()
-        .args(["rules", "check", "--rules"])
-        .arg(&p)
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("duplicate rule id"));
-
-    std::fs::write(
-        &p,
-        r#"
-[[rules]]
-id = "x.nogroup"
-title = "t"
-provider = "x"
-kind = "token"
-severity = "low"
-keywords = ["zzq_"]
-regex = '\bzzq_[0-9]{8}\b'
-examples = ['zzq_12345678', 'zzq_87654321']
-negative_examples = ['zzq_1']
-"#,
-    )
-    .unwrap();
-    sprawl()
-        .args(["rules", "check", "--rules"])
-        .arg(&p)
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("secret"));
+    let ok = ["zzq_12345678", "zzq_87654321"];
+    check_fails(
+        &rule_file(
+            "openai.project-key",
+            "zzq_",
+            r"\b(?P<secret>zzq_[0-9]{8})\b",
+            ok,
+        ),
+        "duplicate rule id",
+    );
+    check_fails(
+        &rule_file("x.nogroup", "zzq_", r"\bzzq_[0-9]{8}\b", ok),
+        "secret",
+    );
 }
 
 #[test]

@@ -3,10 +3,12 @@
 //! `AccessKeyId` added), and the IAM credential report CSV (no key id: joined through the
 //! user and the key's creation date, which the report calls `access_key_N_last_rotated`).
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::Value;
 
-use super::{date_field, each, status_field, str_field, Import, InventoryRecord, Status};
+use super::{
+    csv_objects, date_field, each, status_field, str_field, Import, InventoryRecord, Status,
+};
 
 /// Usage of one access key, from get-access-key-last-used.
 #[derive(Debug, Clone)]
@@ -74,46 +76,17 @@ pub fn import_last_used(v: &Value, file: &str, out: &mut Import) {
 }
 
 pub fn import_credential_report(text: &str, file: &str, out: &mut Import) -> Result<()> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .with_context(|| format!("{file}: reading the CSV header"))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    for (i, row) in rdr.records().enumerate() {
-        let line = i + 2;
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                out.warnings.push(format!("{file}:{line}: {e}; skipped"));
-                continue;
-            }
-        };
-        let get = |name: &str| col(name).and_then(|c| row.get(c)).unwrap_or("");
-        let user = get("user").to_string();
-        if user.is_empty() {
+    for (line, row) in csv_objects(text, file, &mut out.warnings)? {
+        let Some(user) = str_field(&row, "user") else {
             out.warnings
                 .push(format!("{file}:{line}: no user; skipped"));
             continue;
-        }
+        };
         for n in [1, 2] {
-            let active = get(&format!("access_key_{n}_active")).eq_ignore_ascii_case("true");
-            let rotated_raw = get(&format!("access_key_{n}_last_rotated"));
-            let used_raw = get(&format!("access_key_{n}_last_used_date"));
-            let parse = |s: &str, field: &str| -> Result<Option<i64>, String> {
-                if s.is_empty() || s == "N/A" || s == "no_information" {
-                    return Ok(None);
-                }
-                crate::time::parse_date(s)
-                    .map(Some)
-                    .ok_or_else(|| format!("`{field}`: not a date: {s:?}"))
-            };
-            let rotated = parse(rotated_raw, &format!("access_key_{n}_last_rotated"));
-            let used = parse(used_raw, &format!("access_key_{n}_last_used_date"));
+            let active = str_field(&row, &format!("access_key_{n}_active"))
+                .is_some_and(|a| a.eq_ignore_ascii_case("true"));
+            let rotated = date_field(&row, &format!("access_key_{n}_last_rotated"));
+            let used = date_field(&row, &format!("access_key_{n}_last_used_date"));
             match (rotated, used) {
                 (Ok(rotated), Ok(last_used_at)) => {
                     if active || rotated.is_some() {

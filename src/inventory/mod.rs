@@ -161,6 +161,61 @@ pub fn date_field(v: &Value, field: &str) -> Result<Option<i64>, String> {
     }
 }
 
+/// The rows of a CSV as JSON objects keyed by lower-case header (empty cells left out), with
+/// their 1-based line numbers; a row that cannot be read is reported as `file:line` in
+/// `warnings` and skipped. Importers then read CSV and JSON rows alike.
+pub fn csv_objects(
+    text: &str,
+    file: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<(usize, Value)>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .with_context(|| format!("{file}: reading the CSV header"))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let mut rows = Vec::new();
+    for (i, row) in rdr.records().enumerate() {
+        let line = i + 2;
+        match row {
+            Ok(r) => {
+                let obj: serde_json::Map<String, Value> = headers
+                    .iter()
+                    .zip(r.iter())
+                    .filter(|(_, cell)| !cell.is_empty())
+                    .map(|(h, cell)| (h.clone(), Value::String(cell.to_string())))
+                    .collect();
+                rows.push((line, Value::Object(obj)));
+            }
+            Err(e) => warnings.push(format!("{file}:{line}: {e}; skipped")),
+        }
+    }
+    Ok(rows)
+}
+
+/// A roster: a CSV with an `email` column, the owners still present (lower case).
+pub fn load_roster(path: &Path, warnings: &mut Vec<String>) -> Result<crate::audit::Roster> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading roster {shown}"))?;
+    let has_email = text.lines().next().is_some_and(|h| {
+        h.split(',')
+            .any(|c| c.trim().trim_matches('"').eq_ignore_ascii_case("email"))
+    });
+    if !has_email {
+        bail!("roster {shown}: no `email` column");
+    }
+    Ok(csv_objects(&text, &shown, warnings)?
+        .into_iter()
+        .filter_map(|(_, row)| str_field(&row, "email"))
+        .map(|e| e.to_ascii_lowercase())
+        .collect())
+}
+
 /// A status field; an unknown value is an error naming the field.
 pub fn status_field(v: &Value, field: &str) -> Result<Status, String> {
     match str_field(v, field) {

@@ -2,10 +2,12 @@
 //! fields: id, name, provider, fingerprint, key_id, hint, owner, purpose, approved_by,
 //! environment, scope, status, created_at, expires_at, last_used_at, review_due.
 
-use anyhow::{Context, Result};
-use serde_json::{Map, Value};
+use anyhow::Result;
+use serde_json::Value;
 
-use super::{date_field, each, items, status_field, str_field, Hint, Import, InventoryRecord};
+use super::{
+    csv_objects, date_field, each, items, status_field, str_field, Hint, Import, InventoryRecord,
+};
 use crate::finding::Fingerprint;
 
 fn record(v: &Value, source: String, format: &'static str) -> Result<InventoryRecord, String> {
@@ -75,32 +77,8 @@ pub fn import_json(v: &Value, file: &str, out: &mut Import) {
 }
 
 pub fn import_csv(text: &str, file: &str, out: &mut Import) -> Result<()> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .with_context(|| format!("{file}: reading the CSV header"))?
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    for (i, row) in rdr.records().enumerate() {
-        let line = i + 2;
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                out.warnings.push(format!("{file}:{line}: {e}; skipped"));
-                continue;
-            }
-        };
-        let mut obj = Map::new();
-        for (h, cell) in headers.iter().zip(row.iter()) {
-            if !cell.is_empty() {
-                obj.insert(h.clone(), Value::String(cell.to_string()));
-            }
-        }
-        match record(&Value::Object(obj), format!("{file}:{line}"), "native-csv") {
+    for (line, row) in csv_objects(text, file, &mut out.warnings)? {
+        match record(&row, format!("{file}:{line}"), "native-csv") {
             Ok(r) => out.records.push(r),
             Err(e) => out.warnings.push(format!("{file}:{line}: {e}; skipped")),
         }
