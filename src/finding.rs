@@ -327,6 +327,7 @@ mod tests {
             examples: vec![],
             negative_examples: vec![],
             origin: String::new(),
+            builtin: false,
         }
     }
 

@@ -169,3 +169,26 @@ fn rules_list_prints_every_rule() {
     assert_eq!(text.lines().count(), set.len() + 1);
     assert!(text.contains("anthropic.api-key") && text.contains("critical"));
 }
+
+#[test]
+fn an_extra_rule_file_under_a_rules_directory_is_compiled_up_front() {
+    // A pattern that parses but is far over the regex size limit must be an error at load,
+    // not a panic on its first keyword hit, wherever the file lives.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    let huge = r"\b(?P<secret>hugeq_(?:(?:[a-z0-9]{1000}){1000}){10})";
+    let toml = rule_file("x.huge", "hugeq_", huge, ["hugeq_1", "hugeq_2"]);
+    std::fs::write(dir.path().join("rules/extra.toml"), toml).unwrap();
+    std::fs::write(dir.path().join("a.txt"), "hugeq_ x\n").unwrap();
+    let out = sprawl()
+        .current_dir(dir.path())
+        .args(["scan", "a.txt", "--rules", "rules/extra.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && stderr.contains("x.huge"),
+        "{stderr}"
+    );
+}

@@ -312,7 +312,7 @@ fn compile(rule: &Rule) -> Result<CompiledRule> {
     // Built-in rules are compiled by the test suite; a user's rule file is compiled now so
     // a pattern over the size limit is an error here, not on its first hit.
     let regex = OnceLock::new();
-    if !rule.origin.starts_with("rules/") {
+    if !rule.builtin {
         let built = build_regex(&rule.regex).with_context(|| {
             format!(
                 "compiling the regex of rule `{}` ({})",

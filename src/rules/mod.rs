@@ -150,6 +150,9 @@ pub struct Rule {
     /// The file the rule came from, for error messages.
     #[serde(skip)]
     pub origin: String,
+    /// Compiled into the binary (and so checked by the test suite).
+    #[serde(skip)]
+    pub builtin: bool,
 }
 
 fn default_priority() -> i32 {
@@ -175,6 +178,9 @@ impl RuleSet {
         let mut set = RuleSet::default();
         for (name, text) in builtin::BUILTIN_RULE_FILES {
             set.add_text(text, &format!("rules/{name}"))?;
+        }
+        for r in &mut set.rules {
+            Arc::make_mut(r).builtin = true;
         }
         Ok(set)
     }
