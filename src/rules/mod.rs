@@ -91,6 +91,46 @@ pub enum Lifetime {
     ShortLived,
 }
 
+/// How sure a match is to be a real credential: `high` for self-identifying keys (a vendor
+/// prefix with a checksum or fixed structure), `medium` for a provider keyword near a
+/// format-valid value, `low` for generic assignments. A rule that does not say is given one by
+/// `Rule::confidence`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Offline validators a rule can require of its secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -118,6 +158,9 @@ pub struct Rule {
     pub min_entropy: Option<f64>,
     #[serde(default)]
     pub checksum: Option<Checksum>,
+    /// How sure a match of this rule is; see `Confidence`. Unset: derived by `confidence()`.
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
     /// The secret is itself a non-secret key id (an AWS access key id): it becomes the
     /// finding's `key_id`, the join key with inventories.
     #[serde(default)]
@@ -153,6 +196,20 @@ pub struct Rule {
     /// Compiled into the binary (and so checked by the test suite).
     #[serde(skip)]
     pub builtin: bool,
+}
+
+impl Rule {
+    /// The rule's confidence: as written, else `high` with a checksum, `low` for generic
+    /// rules (priority below 30), `medium` otherwise.
+    pub fn confidence(&self) -> Confidence {
+        self.confidence.unwrap_or(if self.checksum.is_some() {
+            Confidence::High
+        } else if self.priority < 30 {
+            Confidence::Low
+        } else {
+            Confidence::Medium
+        })
+    }
 }
 
 fn default_priority() -> i32 {
