@@ -450,7 +450,7 @@ mod tests {
         let key = format!("ghp_{}", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bD1");
         let key = format!(
             "{key}{}",
-            crate::rules::template::crc32_base62(key[4..].as_bytes())
+            crate::rules::template::crc32_base62(&key.as_bytes()[4..])
         );
         let msg = format!("bad value {key:?} in `{key}.env`");
         let out = redact_message(&msg);
