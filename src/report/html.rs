@@ -344,11 +344,10 @@ pub fn write_findings(findings: &[crate::finding::Finding], out: &mut dyn Write)
     let exposures = crate::exposure::from_findings(findings, "scan");
     let mut a = crate::audit::audit(
         exposures,
-        &[],
+        Vec::new(),
         None,
         &crate::audit::Policy::default(),
         now,
-        &Default::default(),
     );
     for c in &mut a.credentials {
         c.hits.retain(|h| h.category != Category::Uninventoried);
