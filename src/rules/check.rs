@@ -25,6 +25,7 @@ pub fn check(set: &RuleSet) -> Vec<String> {
             problems.push(format!("{}: duplicate rule id `{}`", r.origin, r.id));
         }
     }
+    problems.extend(super::validator::problems(set));
     let matcher = match Matcher::new(set).and_then(|m| compile_all(&m).map(|_| m)) {
         Ok(m) => m,
         Err(e) => {
