@@ -330,6 +330,7 @@ mod tests {
             checksum: None,
             confidence: None,
             strict_placeholders: false,
+            confidence: None,
             secret_is_key_id: false,
             ignore_names_ending: vec![],
             multiline: false,
