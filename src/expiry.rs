@@ -183,6 +183,45 @@ fn amz_date(s: &str) -> Option<i64> {
     )
 }
 
+/// The wire fields every reporter shows: `expires_at` (RFC 3339) and `expired` at `now`.
+pub fn wire_fields(e: Option<&Expiry>, now: i64) -> (Option<String>, Option<bool>) {
+    match e {
+        Some(e) => (e.expires_at.map(format_time), e.expired(now)),
+        None => (None, None),
+    }
+}
+
+/// One line for people: `expired 2025-01-01T00:00:00Z (read from the token)`.
+pub fn describe(e: &Expiry, now: i64) -> String {
+    let basis = match e.basis {
+        Basis::Token => "read from the token",
+        Basis::Lifetime => "documented lifetime after the commit date",
+    };
+    match (e.expires_at, e.expired(now)) {
+        (Some(t), Some(true)) => format!("expired {} ({basis})", format_time(t)),
+        (Some(t), _) => format!("expires {} ({basis})", format_time(t)),
+        (None, _) => match e.lifetime_seconds {
+            Some(l) => format!("short-lived: at most {} after it was issued", human(l)),
+            None => "the token carries no expiry".to_string(),
+        },
+    }
+}
+
+fn human(secs: i64) -> String {
+    if secs % 86400 == 0 && secs >= 86400 {
+        format!("{} days", secs / 86400)
+    } else if secs % 3600 == 0 {
+        format!("{} h", secs / 3600)
+    } else {
+        format!("{secs} s")
+    }
+}
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
 /// Unix seconds of an RFC 3339 time (a commit date), for `seen_at`.
 pub fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())

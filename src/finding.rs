@@ -328,7 +328,6 @@ mod tests {
             regex: String::new(),
             min_entropy: None,
             checksum: None,
-            confidence: None,
             strict_placeholders: false,
             confidence: None,
             secret_is_key_id: false,

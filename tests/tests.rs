@@ -11,3 +11,4 @@ mod reports;
 mod rules;
 mod scan;
 mod sources;
+mod validate;

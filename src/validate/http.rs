@@ -261,6 +261,29 @@ impl Client {
         })
     }
 
+    /// POST a JSON body to an allow-listed https URL (no redirects followed): the status and
+    /// the start of the answer. For `sprawl revoke`.
+    pub fn post_json(&self, url: &str, hosts: &[&str], body: &str) -> Result<(u16, String)> {
+        let host = url_host(url).unwrap_or_default();
+        if !url.starts_with("https://") || !hosts.contains(&host.as_str()) {
+            bail!("refused to send credentials to {host}: not in the allow-list");
+        }
+        let req = Prepared {
+            method: "POST".into(),
+            headers: vec![
+                ("Accept".into(), "application/vnd.github+json".into()),
+                ("Content-Type".into(), "application/json".into()),
+                ("X-GitHub-Api-Version".into(), "2022-11-28".into()),
+            ],
+            body: body.as_bytes().to_vec(),
+        };
+        let a = self
+            .send(url, &req)
+            .map_err(|e| anyhow::anyhow!("{host}: request failed: {e}"))?;
+        let text: String = String::from_utf8_lossy(&a.body).chars().take(500).collect();
+        Ok((a.status, text))
+    }
+
     /// Run `spec` for one secret. `counts` records every request by real host.
     pub fn check(
         &self,

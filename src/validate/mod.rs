@@ -74,6 +74,24 @@ impl Validation {
     }
 }
 
+/// One line for people: `valid (login octocat, scopes repo) checked 2026-…`.
+pub fn describe(v: &Validation) -> String {
+    let mut s = v.status.as_str().to_string();
+    let who: Vec<String> = v
+        .identity
+        .iter()
+        .map(|(k, val)| format!("{k} {val}"))
+        .collect();
+    if !who.is_empty() {
+        s.push_str(&format!(" ({})", who.join(", ")));
+    }
+    if let Some(m) = &v.message {
+        s.push_str(&format!(": {m}"));
+    }
+    s.push_str(&format!("  [{} at {}]", v.validator, v.checked_at));
+    s
+}
+
 /// How to validate.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -316,4 +334,49 @@ pub fn apply(findings: &mut [Finding], outcome: &Outcome) {
             f.validation = Some(v.clone());
         }
     }
+}
+
+/// One line for people: how many secrets came out how, and how many requests it took.
+pub fn summary(out: &Outcome) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in out.results.values() {
+        *counts.entry(v.status.as_str()).or_default() += 1;
+    }
+    let statuses: Vec<String> = ["valid", "invalid", "unknown", "error"]
+        .iter()
+        .filter_map(|s| counts.get(s).map(|n| format!("{n} {s}")))
+        .collect();
+    let requests: usize = out.requests.values().sum();
+    format!(
+        "sprawl: validated {} secret(s){}: {} request(s), {} from cache, {} without a validator",
+        out.results.len(),
+        if statuses.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", statuses.join(", "))
+        },
+        requests,
+        out.cached,
+        out.uncovered
+    )
+}
+
+/// `--validate` for a command: validate with the default options, attach the results to the
+/// findings, and print warnings and the summary on standard error.
+pub fn run_for(
+    findings: &mut [Finding],
+    validators: &[Arc<ValidatorSpec>],
+    cache: Option<&std::path::Path>,
+) -> Outcome {
+    let opts = Options {
+        cache: cache.map(std::path::Path::to_path_buf),
+        ..Options::default()
+    };
+    let out = validate(findings, validators, &opts);
+    apply(findings, &out);
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!("{}", summary(&out));
+    out
 }
