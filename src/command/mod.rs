@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod git;
 pub mod hook;
+pub mod revoke;
 pub mod rules;
 pub mod scan;
 
@@ -191,6 +192,15 @@ pub fn finish(
     let mut baselined = 0;
     if let Some(b) = &baseline {
         baselined = b.apply(&mut outcome.findings) as u64;
+    }
+    if common.validate {
+        // Opt-in only, after the baseline (known secrets are not sent anywhere).
+        let rules = load_rules(cfg, &common.rules)?;
+        crate::validate::run_for(
+            &mut outcome.findings,
+            &rules.validators,
+            common.validate_cache.as_deref(),
+        );
     }
     let to_file = common.output.is_some();
     let color = match common.color {

@@ -34,6 +34,9 @@ pub fn write(findings: &[Finding], show_secrets: bool, out: &mut dyn Write) -> i
         "first_path",
         "first_line",
         "paths",
+        "expires_at",
+        "expired",
+        "validation",
     ])
     .map_err(io_err)?;
     for g in group(findings) {
@@ -48,6 +51,8 @@ pub fn write(findings: &[Finding], show_secrets: bool, out: &mut dyn Write) -> i
             .map(|x| format!("{}:{}", escape_control(&x.location.path), x.location.line))
             .collect();
         paths.dedup();
+        let (expires_at, expired) =
+            crate::expiry::wire_fields(f.expiry.as_ref(), crate::expiry::now());
         w.write_record([
             f.fingerprint.to_string(),
             f.rule.id.clone(),
@@ -60,6 +65,12 @@ pub fn write(findings: &[Finding], show_secrets: bool, out: &mut dyn Write) -> i
             escape_control(&f.location.path).into_owned(),
             f.location.line.to_string(),
             paths.join("; "),
+            expires_at.unwrap_or_default(),
+            expired.map(|x| x.to_string()).unwrap_or_default(),
+            f.validation
+                .as_ref()
+                .map(|v| v.status.as_str().to_string())
+                .unwrap_or_default(),
         ])
         .map_err(io_err)?;
     }
