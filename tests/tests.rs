@@ -3,12 +3,15 @@
 mod util;
 
 mod audit;
+mod audit_kit;
 mod bad_input;
+mod expiry;
 mod git;
 mod html;
 mod output;
 mod readme;
 mod reports;
+mod revoke;
 mod rules;
 mod scan;
 mod sources;

@@ -140,11 +140,23 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
         ..CommonArgs::default()
     };
     let rules = load_rules(&cfg, &[])?;
+    if args.validate && args.scan.is_empty() && args.git.is_empty() {
+        eprintln!(
+            "warning: --validate needs --scan or --git: a saved report holds no secrets to check"
+        );
+    }
     if !args.scan.is_empty() || !args.git.is_empty() {
         let matcher = Matcher::new(&rules)?;
+        // Opt-in: ask providers about the secrets these scans find (one request per secret).
+        let mut validation = args.validate.then(|| {
+            crate::validate::Session::new(&rules.validators, args.validate_cache.as_deref())
+        });
         for p in &args.scan {
             let opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
-            let o = scan_paths(&matcher, &opts, &Progress::disabled());
+            let mut o = scan_paths(&matcher, &opts, &Progress::disabled());
+            if let Some(v) = &mut validation {
+                v.run(&mut o.findings);
+            }
             for e in &o.errors {
                 eprintln!("error: {}: {}", e.path, e.message);
             }
@@ -159,7 +171,10 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
                 vec![repo.clone()],
                 GitMode::History { all_objects: false },
             )?;
-            let o = scan_git(&matcher, &opts, &Progress::disabled());
+            let mut o = scan_git(&matcher, &opts, &Progress::disabled());
+            if let Some(v) = &mut validation {
+                v.run(&mut o.findings);
+            }
             for e in &o.errors {
                 eprintln!("error: {}: {}", e.path, e.message);
             }
@@ -194,7 +209,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
     let mut out = open_output(args.output.as_deref())?;
     if args.attest_template {
         out.write_all(audit::attest::template(&result, fail_on).as_bytes())?;
-        out.flush()?;
+        out.commit()?;
         return Ok(EXIT_CLEAN);
     }
     let notes = crate::report::audit_json::Notes {
@@ -215,7 +230,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             crate::report::html::write(&result, "sprawl audit report", &mut out)?
         }
     }
-    out.flush()?;
+    out.commit()?;
     if !left_out.is_empty() {
         eprintln!(
             "sprawl: {} input file(s) left out (above); the audit covers the rest (exit 2)",
