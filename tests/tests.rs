@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod bad_input;
 mod git;
+mod git_history;
 mod html;
 mod output;
 mod reports;
