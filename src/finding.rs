@@ -317,6 +317,7 @@ mod tests {
             min_entropy: None,
             checksum: None,
             strict_placeholders: false,
+            confidence: None,
             secret_is_key_id: false,
             ignore_names_ending: vec![],
             multiline: false,
