@@ -46,9 +46,17 @@ pub struct GitScanOptions {
     pub threads: usize,
 }
 
-/// A short name for a repository, used as a path prefix when several are scanned at once.
-fn repo_label(path: &Path) -> String {
-    let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+/// A short name for a repository, used as a path prefix when several are scanned at once:
+/// the name of its work tree, or of a bare repository without its `.git`.
+fn repo_label(repo: &Repository, path: &Path) -> String {
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo.path().to_path_buf());
+    let canon = root
+        .canonicalize()
+        .or_else(|_| path.canonicalize())
+        .unwrap_or_else(|_| path.to_path_buf());
     let name = canon
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -74,6 +82,19 @@ fn tune_libgit2() {
 }
 
 pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -> ScanOutcome {
+    scan_git_each(matcher, opts, progress, &mut |_, _, _| {})
+}
+
+/// [`scan_git`], handing each repository's own outcome (paths not yet prefixed with the
+/// repository's name) to `each`, with the repository's index in `opts.repos` and its name
+/// when several are scanned, before it is merged: where each repository's own configuration
+/// applies.
+pub fn scan_git_each(
+    matcher: &Matcher,
+    opts: &GitScanOptions,
+    progress: &Progress,
+    each: &mut dyn FnMut(usize, Option<&str>, &mut ScanOutcome),
+) -> ScanOutcome {
     let started = Instant::now();
     tune_libgit2();
     let mut out = ScanOutcome::default();
@@ -81,9 +102,8 @@ pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -
     // Blobs already scanned in an earlier repository of this run, and what they held.
     let mut scanned: OidMap<Vec<Finding>> = OidMap::default();
     let mut scanned_clean = OidSet::default();
-    for path in &opts.repos {
+    for (i, path) in opts.repos.iter().enumerate() {
         let shown = path.display().to_string();
-        let label = prefix.then(|| repo_label(path));
         let repo = match git::open(path) {
             Ok(r) => r,
             Err(e) => {
@@ -95,6 +115,7 @@ pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -
                 continue;
             }
         };
+        let label = prefix.then(|| repo_label(&repo, path));
         let result = match &opts.mode {
             GitMode::History { all_objects } => scan_history(
                 matcher,
@@ -102,16 +123,21 @@ pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -
                 path,
                 &repo,
                 *all_objects,
-                label.as_deref(),
                 &mut scanned,
                 &mut scanned_clean,
                 progress,
             ),
-            GitMode::Range(range) => scan_range(matcher, &repo, range, label.as_deref()),
-            GitMode::Staged => scan_staged(matcher, &repo, label.as_deref()),
+            GitMode::Range(range) => scan_range(matcher, &repo, range, &shown),
+            GitMode::Staged => scan_staged(matcher, &repo),
         };
         match result {
-            Ok(o) => out.merge(o),
+            Ok(mut o) => {
+                each(i, label.as_deref(), &mut o);
+                for f in &mut o.findings {
+                    f.location.path = with_label(label.as_deref(), &f.location.path);
+                }
+                out.merge(o)
+            }
             Err(e) => {
                 out.stats.errors += 1;
                 out.errors.push(crate::scan::ScanError {
@@ -263,7 +289,6 @@ fn scan_history(
     path: &Path,
     repo: &Repository,
     all_objects: bool,
-    label: Option<&str>,
     scanned: &mut OidMap<Vec<Finding>>,
     scanned_clean: &mut OidSet,
     progress: &Progress,
@@ -391,13 +416,7 @@ fn scan_history(
     if timing {
         eprintln!("timing: provenance done at {:?}", t0.elapsed());
     }
-    out.findings = findings
-        .into_iter()
-        .map(|mut f| {
-            f.location.path = with_label(label, &f.location.path);
-            f
-        })
-        .collect();
+    out.findings = findings;
     Ok(out)
 }
 
@@ -564,7 +583,6 @@ fn scan_runs(
     runs: Vec<git::AddedRun>,
     source: SourceKind,
     git: Option<GitProvenance>,
-    label: Option<&str>,
     out: &mut ScanOutcome,
 ) {
     let mut scratch = Scratch::default();
@@ -574,7 +592,7 @@ fn scan_runs(
         files.insert(run.path.clone());
         let prov = Provenance {
             source,
-            path: with_label(label, &run.path),
+            path: run.path.clone(),
             first_line: run.first_line,
             cell: None,
             git: git.clone(),
@@ -588,7 +606,7 @@ fn scan_range(
     matcher: &Matcher,
     repo: &Repository,
     range: &str,
-    label: Option<&str>,
+    shown: &str,
 ) -> anyhow::Result<ScanOutcome> {
     let mut out = ScanOutcome::default();
     let ends = git::diff::resolve_range(repo, range)?;
@@ -612,27 +630,23 @@ fn scan_range(
         out.stats.commits += 1;
         let mut prov = git::provenance(&c);
         redact_provenance(matcher, &mut prov);
-        scan_runs(matcher, runs, SourceKind::Git, Some(prov), label, &mut out);
+        scan_runs(matcher, runs, SourceKind::Git, Some(prov), &mut out);
     }
     for message in problems {
         out.stats.errors += 1;
         out.errors.push(crate::scan::ScanError {
-            path: label.unwrap_or(".").to_string(),
+            path: shown.to_string(),
             message,
         });
     }
     Ok(out)
 }
 
-fn scan_staged(
-    matcher: &Matcher,
-    repo: &Repository,
-    label: Option<&str>,
-) -> anyhow::Result<ScanOutcome> {
+fn scan_staged(matcher: &Matcher, repo: &Repository) -> anyhow::Result<ScanOutcome> {
     let mut out = ScanOutcome::default();
     let diff = git::staged_diff(repo)?;
     let runs = git::added_runs(&diff)?;
-    scan_runs(matcher, runs, SourceKind::Staged, None, label, &mut out);
+    scan_runs(matcher, runs, SourceKind::Staged, None, &mut out);
     Ok(out)
 }
 

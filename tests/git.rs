@@ -398,15 +398,8 @@ fn baselined_secret_stays_suppressed_when_it_moves_and_a_new_one_is_reported() {
 }
 
 #[test]
-fn not_a_repository_is_a_clear_error() {
+fn not_a_repository_is_a_usage_error_named_in_one_plain_line() {
     let dir = tempfile::tempdir().unwrap();
-    let (v, code, stderr) = git_json(&[dir.path().to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("not a git repository"), "{stderr}");
-    assert!(stderr.contains(dir.path().to_str().unwrap()));
-    assert_eq!(v["stats"]["errors"], 1);
-
-    // One bad repository among good ones: the good one is still scanned.
     let good = tempfile::tempdir().unwrap();
     let repo = Repository::init(good.path()).unwrap();
     commit(
@@ -415,9 +408,31 @@ fn not_a_repository_is_a_clear_error() {
         "a",
         "Bob",
     );
-    let (v, code, _) = git_json(&[dir.path().to_str().unwrap(), good.path().to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert_eq!(findings(&v).len(), 1);
+    let missing = dir.path().join("does-not-exist");
+    for (bad, says) in [
+        (dir.path().to_path_buf(), "is not a git repository"),
+        (missing, "does not exist"),
+    ] {
+        // Alone or beside a good repository: a typo in CI is never green.
+        for args in [
+            vec![bad.clone()],
+            vec![good.path().to_path_buf(), bad.clone()],
+        ] {
+            let out = sprawl()
+                .args(["git", "--no-progress", "--format", "json"])
+                .args(&args)
+                .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.contains(says), "{stderr}");
+            assert!(stderr.contains(bad.to_str().unwrap()), "{stderr}");
+            assert!(!stderr.contains("class="), "{stderr}");
+            assert!(out.stdout.is_empty());
+        }
+    }
 }
 
 #[test]

@@ -6,6 +6,8 @@ mod audit;
 mod bad_input;
 mod git;
 mod git_history;
+mod git_hook;
+mod git_repos;
 mod html;
 mod output;
 mod reports;

@@ -74,9 +74,9 @@ pub fn finish(
         std::fs::write(p, baseline::render(&outcome.findings))
             .with_context(|| format!("writing baseline {}", p.display()))?;
     }
-    let mut baselined = 0;
+    let mut baselined = outcome.stats.baselined;
     if let Some(p) = common.baseline.as_ref().or(cfg.scan.baseline.as_ref()) {
-        baselined = Baseline::load(p)?.apply(&mut outcome.findings) as u64;
+        baselined += Baseline::load(p)?.apply(&mut outcome.findings) as u64;
     }
     let to_file = common.output.is_some();
     let color = match common.color {
