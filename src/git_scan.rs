@@ -14,7 +14,7 @@ use std::{
 use git2::{ObjectType, Odb, Oid, Repository};
 
 use crate::{
-    finding::{redact, Finding, Fingerprint},
+    finding::{redact_text, Finding, Fingerprint},
     matcher::{Matcher, Scratch},
     progress::Progress,
     scan::{scan_bytes, scan_content, scan_stream, ScanOutcome},
@@ -648,27 +648,4 @@ fn scan_staged(matcher: &Matcher, repo: &Repository) -> anyhow::Result<ScanOutco
     let runs = git::added_runs(&diff)?;
     scan_runs(matcher, runs, SourceKind::Staged, None, &mut out);
     Ok(out)
-}
-
-/// `text` with every secret the matcher finds in it replaced by its redacted form.
-fn redact_text(matcher: &Matcher, text: &str) -> String {
-    let mut scratch = Scratch::default();
-    let mut matches = matcher.scan(text.as_bytes(), &mut scratch);
-    if matches.is_empty() {
-        return text.to_string();
-    }
-    matches.sort_by_key(|m| (m.secret.start, std::cmp::Reverse(m.secret.end)));
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut pos = 0;
-    for m in matches {
-        if m.secret.start < pos {
-            continue;
-        }
-        out.extend_from_slice(&bytes[pos..m.secret.start]);
-        out.extend_from_slice(redact(&bytes[m.secret.clone()], matcher.rule(m.rule)).as_bytes());
-        pos = m.secret.end;
-    }
-    out.extend_from_slice(&bytes[pos..]);
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -20,7 +20,8 @@ fn main() {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => command::EXIT_CLEAN,
         Err(e) => {
-            eprintln!("sprawl: error: {e:#}");
+            let message = sprawl::finding::redact_message(&format!("{e:#}"));
+            eprintln!("sprawl: error: {message}");
             command::EXIT_ERROR
         }
     };

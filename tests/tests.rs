@@ -10,6 +10,7 @@ mod git_hook;
 mod git_repos;
 mod html;
 mod output;
+mod readme;
 mod reports;
 mod rules;
 mod scan;

@@ -3,7 +3,7 @@
 
 use std::{io::Write, path::PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::{git_options, load_rules, open_output, scan_options, EXIT_CLEAN, EXIT_FINDINGS};
 use crate::{
@@ -62,8 +62,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
     };
     let policy = cfg.audit.clone();
     let now = match &args.now {
-        Some(t) => crate::time::parse_date(t)
-            .with_context(|| format!("--now {t:?}: expected RFC 3339 or YYYY-MM-DD"))?,
+        Some(t) => crate::time::parse_date_checked(t).map_err(|e| anyhow::anyhow!("--now: {e}"))?,
         None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
