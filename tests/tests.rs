@@ -15,3 +15,4 @@ mod reports;
 mod rules;
 mod scan;
 mod sources;
+mod validate;
