@@ -109,6 +109,19 @@ pub fn read(secret: &[u8], key_id: Option<&str>, seen_at: Option<i64>) -> Option
     None
 }
 
+/// Once a finding has its commit (history scans find provenance after matching), bound a
+/// lifetime-only expiry by the commit date.
+pub fn bound_by_commit(f: &mut crate::finding::Finding) {
+    let Some(e) = &mut f.expiry else { return };
+    if e.basis != Basis::Lifetime || e.expires_at.is_some() {
+        return;
+    }
+    let seen = f.git.as_ref().and_then(|g| parse_time(&g.date));
+    if let (Some(seen), Some(life)) = (seen, e.lifetime_seconds) {
+        e.expires_at = Some(seen.saturating_add(life));
+    }
+}
+
 /// A JWT's registered claims, decoded (not verified).
 fn jwt(token: &str) -> Option<Expiry> {
     let mut parts = token.split('.');

@@ -572,6 +572,7 @@ fn attribute(
             let mut f = f.clone();
             f.location.path = paths[i].to_string();
             f.git = git.clone();
+            crate::expiry::bound_by_commit(&mut f);
             found.push(f);
         }
     }

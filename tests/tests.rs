@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod bad_input;
+mod expiry;
 mod git;
 mod git_history;
 mod git_hook;
@@ -12,6 +13,7 @@ mod html;
 mod output;
 mod readme;
 mod reports;
+mod revoke;
 mod rules;
 mod scan;
 mod sources;
