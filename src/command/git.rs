@@ -12,11 +12,12 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
-use super::{finish, git_options, load_rules, EXIT_FINDINGS};
+use super::{finish, git_options, load_rules, prepare, UsageError, EXIT_FINDINGS};
 use crate::{
+    atomic_file::AtomicFile,
     baseline::{self, Baseline},
     cli::GitArgs,
     config::{ConfigFile, CONFIG_FILE},
@@ -82,22 +83,6 @@ impl RepoPolicy {
     }
 }
 
-/// Write `text` to `path` through a temporary file in the same directory.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.unwrap_or_else(|| "baseline".into()),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
-}
-
 pub fn git(args: GitArgs) -> Result<i32> {
     let repos = if args.repos.is_empty() {
         vec![PathBuf::from(".")]
@@ -118,15 +103,18 @@ pub fn git(args: GitArgs) -> Result<i32> {
     // Usage errors first, each one line naming the repository or revision.
     let mut opened = Vec::with_capacity(repos.len());
     for p in &repos {
-        let repo = gitsrc::open(p)?;
+        let repo = gitsrc::open(p).map_err(|e| UsageError(format!("{e:#}")))?;
         match &mode {
-            GitMode::Staged if repo.is_bare() => bail!(
-                "{}: --staged scans the index of a work tree, and this is a bare repository",
-                p.display()
-            ),
+            GitMode::Staged if repo.is_bare() => {
+                return Err(UsageError(format!(
+                    "{}: --staged scans the index of a work tree, and this is a bare repository",
+                    p.display()
+                ))
+                .into())
+            }
             GitMode::Range(r) => {
                 gitsrc::diff::resolve_range(&repo, r)
-                    .with_context(|| format!("{}", p.display()))?;
+                    .map_err(|e| UsageError(format!("{}: {e:#}", p.display())))?;
             }
             _ => {}
         }
@@ -150,17 +138,24 @@ pub fn git(args: GitArgs) -> Result<i32> {
         let c = own.get(i).unwrap_or(&cfg);
         // With several repositories, each one's baseline applies to its own findings only.
         let baseline = match &c.scan.baseline {
-            Some(b) if several => {
-                if !b.exists() && common.write_baseline.is_some() {
-                    eprintln!(
-                        "warning: baseline {} does not exist yet; it is not applied",
-                        b.display()
-                    );
-                    None
-                } else {
-                    Some(Baseline::load(b)?)
-                }
+            Some(b) if several && !b.exists() && common.write_baseline.is_some() => {
+                eprintln!(
+                    "warning: baseline {} does not exist yet; nothing is suppressed this run",
+                    b.display()
+                );
+                None
             }
+            Some(b) if several && !b.exists() => {
+                return Err(UsageError(format!(
+                    "baseline {} (in the sprawl.toml of {}) does not exist (create it with \
+                     --write-baseline {})",
+                    b.display(),
+                    repos[i].display(),
+                    b.display()
+                ))
+                .into())
+            }
+            Some(b) if several => Some(Baseline::load(b)?),
             _ => None,
         };
         policies.push(RepoPolicy::new(c, config_root(repo).as_deref(), baseline)?);
@@ -194,11 +189,14 @@ pub fn git(args: GitArgs) -> Result<i32> {
         "blobs",
     );
     // A baseline written from several repositories holds every finding, baselined or not.
-    let write_all = if several {
-        common.write_baseline.take()
-    } else {
-        None
+    let write_all = match common.write_baseline.take() {
+        Some(p) if several => Some(AtomicFile::create(&p, "baseline")?),
+        p => {
+            common.write_baseline = p;
+            None
+        }
     };
+    let prepared = prepare(&common, &cfg)?;
     let mut everything: Vec<Finding> = Vec::new();
     let mut baselined = 0;
     let mut outcome: ScanOutcome = scan_git_each(&matcher, &opts, &progress, &mut |i, label, o| {
@@ -213,14 +211,14 @@ pub fn git(args: GitArgs) -> Result<i32> {
         baselined += policies[i].apply(&mut o.findings);
     });
     progress.finish();
-    if let Some(p) = &write_all {
+    if let Some(mut f) = write_all {
         sort_findings(&mut everything);
-        write_atomically(p, &baseline::render(&everything))
-            .with_context(|| format!("writing baseline {}", p.display()))?;
+        std::io::Write::write_all(&mut f, baseline::render(&everything).as_bytes())?;
+        f.commit()?;
     }
     outcome.stats.baselined += baselined;
     let scanned = outcome.errors.len() < opts.repos.len() || outcome.stats.blobs > 0;
-    let code = finish(outcome, &common, &cfg, scanned)?;
+    let code = finish(prepared, &matcher, outcome, &common, &cfg, scanned)?;
     if staged && code == EXIT_FINDINGS {
         eprintln!(
             "sprawl: this commit adds a credential (above). Remove it from the staged change and \
