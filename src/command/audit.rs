@@ -1,7 +1,7 @@
 //! `sprawl audit`: reports, inventories, a roster and a policy in, the lifecycle risks of
 //! each credential out.
 
-use std::{io::Write, path::PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -159,7 +159,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             crate::report::html::write(&result, "sprawl audit report", &mut out)?
         }
     }
-    out.flush()?;
+    out.commit()?;
     let fail_on = args
         .fail_on
         .or(policy.fail_on)
