@@ -9,6 +9,7 @@ mod git;
 mod html;
 mod output;
 mod readme;
+mod redaction;
 mod reports;
 mod revoke;
 mod rules;
