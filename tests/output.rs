@@ -192,5 +192,8 @@ fn paths_are_relative_to_the_repository_root_or_the_current_directory() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("src/same.env:1:3") && text.contains("docs/same.env:1:3"), "{text}");
+    assert!(
+        text.contains("src/same.env:1:3") && text.contains("docs/same.env:1:3"),
+        "{text}"
+    );
 }
