@@ -7,6 +7,7 @@ mod bad_input;
 mod git;
 mod html;
 mod output;
+mod readme;
 mod reports;
 mod rules;
 mod scan;
