@@ -381,6 +381,7 @@ mod tests {
             revoke: None,
             examples: vec![],
             negative_examples: vec![],
+            skip_contexts: vec![],
             origin: String::new(),
             builtin: false,
         }

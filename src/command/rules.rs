@@ -32,20 +32,21 @@ pub fn rules(cmd: RulesCommand) -> Result<i32> {
         }
         RulesCommand::Check { rules } => {
             let set = load_rules(&ConfigFile::default(), &rules)?;
-            let problems = check::check(&set);
-            for p in &problems {
+            let report = check::run(&set);
+            let problems = &report.problems;
+            for p in problems {
                 eprintln!("problem: {p}");
             }
-            let examples: usize = set
-                .rules
-                .iter()
-                .map(|r| r.examples.len() + r.negative_examples.len())
-                .sum();
             if problems.is_empty() {
                 println!(
-                    "{} rules ok ({} examples checked through the matcher)",
+                    "{} rules ok ({} examples checked through the matcher; {} (rule, context) pairs, {} (example, context) placements in {} file-format contexts, {} skipped, {} pending known gaps)",
                     set.len(),
-                    examples
+                    report.examples,
+                    report.rule_context_pairs(),
+                    report.context_checks,
+                    check::contexts().len(),
+                    report.context_skips,
+                    report.context_pending
                 );
                 Ok(EXIT_CLEAN)
             } else {

@@ -3,6 +3,7 @@
 //! whole matcher; `template` expands the placeholders examples use to stay out of push protection.
 
 pub mod check;
+pub mod contexts;
 pub mod template;
 
 use std::{fmt, path::Path, sync::Arc};
@@ -190,6 +191,10 @@ pub struct Rule {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// File-format contexts (`contexts::contexts`) `rules check` does not place this rule's
+    /// examples in, each with the reason. Keep it rare.
+    #[serde(default)]
+    pub skip_contexts: Vec<ContextSkip>,
     /// The file the rule came from, for error messages.
     #[serde(skip)]
     pub origin: String,
@@ -210,6 +215,14 @@ impl Rule {
             Confidence::Medium
         })
     }
+}
+
+/// A file-format context a rule's examples are not checked in, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSkip {
+    pub context: String,
+    pub reason: String,
 }
 
 fn default_priority() -> i32 {
