@@ -12,3 +12,4 @@ mod reports;
 mod rules;
 mod scan;
 mod sources;
+mod validate;
