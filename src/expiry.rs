@@ -86,8 +86,13 @@ pub fn read(secret: &[u8], key_id: Option<&str>, seen_at: Option<i64>) -> Option
         return bedrock(rest);
     }
     if let Some(rest) = text.strip_prefix("ghs_") {
+        // The stateless format is `ghs_APPID_JWT`.
         if rest.contains('.') {
-            return jwt(rest);
+            let token = match rest.split_once('_') {
+                Some((app, jwt)) if app.bytes().all(|b| b.is_ascii_digit()) => jwt,
+                _ => rest,
+            };
+            return jwt(token);
         }
         return Some(Expiry::lifetime(GITHUB_INSTALLATION, seen_at));
     }
@@ -107,6 +112,19 @@ pub fn read(secret: &[u8], key_id: Option<&str>, seen_at: Option<i64>) -> Option
         return jwt(text);
     }
     None
+}
+
+/// Once a finding has its commit (history scans find provenance after matching), bound a
+/// lifetime-only expiry by the commit date.
+pub fn bound_by_commit(f: &mut crate::finding::Finding) {
+    let Some(e) = &mut f.expiry else { return };
+    if e.basis != Basis::Lifetime || e.expires_at.is_some() {
+        return;
+    }
+    let seen = f.git.as_ref().and_then(|g| parse_time(&g.date));
+    if let (Some(seen), Some(life)) = (seen, e.lifetime_seconds) {
+        e.expires_at = Some(seen.saturating_add(life));
+    }
 }
 
 /// A JWT's registered claims, decoded (not verified).
@@ -257,6 +275,18 @@ mod tests {
         assert_eq!(e.expired(2_000_000_001), Some(true));
         assert_eq!(e.expired(1_999_999_999), Some(false));
         assert!(read(b"eyJ.garbage", None, None).is_none());
+    }
+
+    #[test]
+    fn stateless_installation_tokens_are_jwts() {
+        let t = format!(
+            "ghs_12345_{}.{}.{}",
+            b64url(r#"{"alg":"RS256"}"#),
+            b64url(r#"{"exp":1700003600,"iat":1700000000}"#),
+            "c2lnbmF0dXJl"
+        );
+        let e = read(t.as_bytes(), None, None).unwrap();
+        assert_eq!((e.expires_at, e.basis), (Some(1_700_003_600), Basis::Token));
     }
 
     #[test]
