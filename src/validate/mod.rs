@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod http;
+pub mod lifecycle;
 pub mod limit;
 pub mod sigv4;
 
