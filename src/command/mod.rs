@@ -189,9 +189,9 @@ pub fn finish(
         f.write_all(baseline::render(&outcome.findings).as_bytes())?;
         f.commit()?;
     }
-    let mut baselined = 0;
+    let mut baselined = outcome.stats.baselined;
     if let Some(b) = &baseline {
-        baselined = b.apply(&mut outcome.findings) as u64;
+        baselined += b.apply(&mut outcome.findings) as u64;
     }
     if common.validate {
         // Opt-in only, after the baseline (known secrets are not sent anywhere).
