@@ -12,6 +12,7 @@ mod git_repos;
 mod html;
 mod output;
 mod readme;
+mod redaction;
 mod reports;
 mod revoke;
 mod rules;
