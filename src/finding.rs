@@ -328,6 +328,7 @@ mod tests {
             negative_examples: vec![],
             origin: String::new(),
             builtin: false,
+            confidence: None,
         }
     }
 

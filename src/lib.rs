@@ -11,6 +11,7 @@ pub mod codeowners;
 pub mod config;
 pub mod exposure;
 pub mod finding;
+pub mod fuzz;
 pub mod git_scan;
 pub mod hook;
 pub mod inventory;

@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod bad_input;
+mod fuzz_targets;
 mod git;
 mod html;
 mod output;
