@@ -356,8 +356,11 @@ impl Visitor<'_> {
             SourceKind::File
         };
         if log::is_gzip_name(&name) {
-            self.stream(path, shown, SourceKind::Log, true);
-            return;
+            if log::file_is_gzip(path) {
+                self.stream(path, shown, SourceKind::Log, true);
+                return;
+            }
+            eprintln!("warning: {shown}: named .gz but not gzip; scanned as text");
         }
         let streamable = !name.to_ascii_lowercase().ends_with(".ipynb");
         match fs::read_file(path, self.max_file_size, &mut self.buf) {

@@ -59,6 +59,8 @@ pub enum FileRead {
 }
 
 /// Read `path` into `buf` (cleared first) unless it is larger than `max_size` or binary.
+/// UTF-16 text (a byte order mark, or ASCII with a NUL in every other byte) is decoded into
+/// UTF-8 in `buf`, so its keys are found at the right lines.
 pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> io::Result<FileRead> {
     buf.clear();
     let file = File::open(path)?;
@@ -72,8 +74,14 @@ pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> io::Result<Fi
     if buf.len() as u64 > max_size {
         return Ok(FileRead::TooLarge(buf.len() as u64));
     }
-    if super::looks_binary(buf) {
-        return Ok(FileRead::Binary);
+    let binary = super::looks_binary(buf);
+    let bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
+    if binary || bom {
+        match super::decode_utf16(buf) {
+            Some(text) => *buf = text,
+            None if binary => return Ok(FileRead::Binary),
+            None => {}
+        }
     }
     Ok(FileRead::Text)
 }

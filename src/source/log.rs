@@ -36,6 +36,16 @@ pub fn is_gzip_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".gz")
 }
 
+/// Does the file at `path` start like gzip? (A file that cannot be read counts as gzip, so
+/// the gzip reader reports why.)
+pub fn file_is_gzip(path: &std::path::Path) -> bool {
+    let mut head = [0u8; 2];
+    match std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)) {
+        Ok(()) => has_gzip_magic(&head),
+        Err(e) => e.kind() != io::ErrorKind::UnexpectedEof,
+    }
+}
+
 /// Do these first bytes start a gzip member (magic `1f 8b`)?
 pub fn has_gzip_magic(head: &[u8]) -> bool {
     head.starts_with(&[0x1f, 0x8b])
