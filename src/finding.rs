@@ -396,7 +396,6 @@ mod tests {
             skip_contexts: vec![],
             origin: String::new(),
             builtin: false,
-            confidence: None,
         }
     }
 
