@@ -74,13 +74,12 @@ pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> io::Result<Fi
     if buf.len() as u64 > max_size {
         return Ok(FileRead::TooLarge(buf.len() as u64));
     }
-    let binary = super::looks_binary(buf);
-    let bom = buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]);
-    if binary || bom {
+    // UTF-16 of ASCII-range text has NULs, so it first looks binary. (A text file that
+    // merely starts with the bytes of a byte order mark, and has no NUL, stays as it is.)
+    if super::looks_binary(buf) {
         match super::decode_utf16(buf) {
             Some(text) => *buf = text,
-            None if binary => return Ok(FileRead::Binary),
-            None => {}
+            None => return Ok(FileRead::Binary),
         }
     }
     Ok(FileRead::Text)
