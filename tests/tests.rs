@@ -4,12 +4,14 @@ mod util;
 
 mod audit;
 mod bad_input;
+mod expiry;
 mod fuzz_targets;
 mod git;
 mod html;
 mod output;
 mod readme;
 mod reports;
+mod revoke;
 mod rules;
 mod scan;
 mod sources;
