@@ -113,7 +113,7 @@ fn timeline(events: &[Event], now: i64) -> String {
         .filter(|e| e.introduced.or(e.expires).or(e.last_used).is_some())
         .take(400)
         .collect();
-    let (w, row, left) = (1000.0, 20.0, 300.0);
+    let (w, row, left) = (1000.0, 20.0, 320.0);
     let top = 36.0;
     let h = top + 10.0 + row * shown.len().max(1) as f64;
     let x = |t: i64| left + 10.0 + (w - left - 30.0) * (t - lo) as f64 / (hi - lo) as f64;
@@ -141,7 +141,7 @@ fn timeline(events: &[Event], now: i64) -> String {
     );
     for (i, e) in shown.iter().enumerate() {
         let y = top + 10.0 + row * i as f64;
-        let label: String = e.label.chars().take(44).collect();
+        let label: String = e.label.chars().take(40).collect();
         let _ = write!(
             s,
             r##"<text class="row-label" x="{}" y="{}" text-anchor="end">{}</text>"##,
