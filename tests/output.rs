@@ -94,6 +94,7 @@ fn json_matches_the_design_schema_keys() {
         [
             "fingerprint",
             "git",
+            "hint",
             "id",
             "kind",
             "location",

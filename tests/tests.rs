@@ -3,6 +3,7 @@
 mod util;
 
 mod audit;
+mod audit_kit;
 mod bad_input;
 mod expiry;
 mod fuzz_targets;

@@ -257,6 +257,57 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
                     "owner": owner,
                     "suggestedOwners": c.suggested_owners,
                     "record": c.record.map(|i| a.records[i].record.id.clone()),
+                    "whatToDo": crate::report::audit_json::what_to_do(&c.hits, e.revoke.as_deref()),
+                },
+            }));
+        }
+    }
+    // Inventory records found nowhere: located at the export that describes them.
+    'records: for m in a.records.iter().filter(|m| !m.found) {
+        for h in &m.hits {
+            if results.len() >= MAX_RESULTS {
+                break 'records;
+            }
+            let idx = *index.entry(h.category).or_insert_with(|| {
+                rules.push(json!({
+                    "id": format!("audit/{}", h.category.as_str()),
+                    "name": h.category.as_str(),
+                    "shortDescription": {"text": format!("Credential lifecycle: {}", h.category.as_str())},
+                    "fullDescription": {"text": h.category.advice()},
+                    "help": {"text": h.category.advice()},
+                    "defaultConfiguration": {"level": level(h.category.severity())},
+                    "properties": {
+                        "tags": ["security", "secret", "lifecycle"],
+                        "security-severity": security_severity(h.category.severity()),
+                    },
+                }));
+                rules.len() - 1
+            });
+            let r = &m.record;
+            let file = r
+                .source
+                .rsplit_once('#')
+                .map(|(f, _)| f)
+                .unwrap_or(&r.source);
+            let (file, line) = match file.rsplit_once(':') {
+                Some((f, l)) if l.bytes().all(|b| b.is_ascii_digit()) && !l.is_empty() => {
+                    (f, l.parse::<u64>().unwrap_or(1))
+                }
+                _ => (file, 1),
+            };
+            results.push(json!({
+                "ruleId": format!("audit/{}", h.category.as_str()),
+                "ruleIndex": idx,
+                "level": level(h.severity),
+                "message": {"text": format!("inventory record {} ({}, found in no scanned place): {}", r.id, r.provider.as_deref().unwrap_or("?"), h.evidence)},
+                "locations": [location(file, json!({"startLine": line.max(1)}))],
+                "properties": {
+                    "category": h.category.as_str(),
+                    "nhi": h.nhi,
+                    "severity": h.severity.as_str(),
+                    "owner": r.owner,
+                    "record": r.id,
+                    "sources": m.sources,
                 },
             }));
         }
