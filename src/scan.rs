@@ -145,7 +145,18 @@ pub fn scan_stream<R: Read>(
     scratch: &mut Scratch,
     out: &mut ScanOutcome,
 ) -> std::io::Result<u64> {
-    let mut windows = log::Windows::new(reader);
+    scan_windows(matcher, log::Windows::new(reader), provenance, scratch, out)
+}
+
+/// `scan_stream` over windows of any size (tests and fuzzing use small ones). Columns on a
+/// window's first line count from the start of that line, not of the window.
+pub fn scan_windows<R: Read>(
+    matcher: &Matcher,
+    mut windows: log::Windows<R>,
+    provenance: &Provenance,
+    scratch: &mut Scratch,
+    out: &mut ScanOutcome,
+) -> std::io::Result<u64> {
     loop {
         let w = match windows.next_window() {
             Ok(Some(w)) => w,
@@ -156,7 +167,7 @@ pub fn scan_stream<R: Read>(
             }
         };
         let mut matches = matcher.scan(w.bytes, scratch);
-        matches.retain(|m| m.secret.start < w.report_before);
+        matches.retain(|m| (w.report_from..w.report_before).contains(&m.secret.start));
         if matches.is_empty() {
             continue;
         }
@@ -173,7 +184,16 @@ pub fn scan_stream<R: Read>(
             &matches,
         );
         out.stats.allowed += cf.allowed as u64;
-        out.findings.extend(cf.findings);
+        out.findings.extend(cf.findings.into_iter().map(|mut f| {
+            let loc = &mut f.location;
+            if loc.line == w.first_line {
+                loc.column += w.first_column;
+            }
+            if loc.end_line == w.first_line {
+                loc.end_column += w.first_column;
+            }
+            f
+        }));
     }
     out.stats.bytes += windows.bytes;
     Ok(windows.bytes)
@@ -188,16 +208,18 @@ pub fn scan_notebook(
     scratch: &mut Scratch,
     out: &mut ScanOutcome,
 ) {
-    let cells = match notebook::parse(raw) {
-        Ok(c) => c,
+    let parts = match notebook::parts(raw) {
+        Ok(p) => p,
         Err(why) => {
             eprintln!("warning: {}: {why}; scanned as plain text", base.path);
             scan_bytes(matcher, raw, base, scratch, out);
             return;
         }
     };
-    let mut cursor = 0usize;
-    for c in cells {
+    // Built on the first finding: one pass over the file, then each location is a lookup.
+    let mut index = None;
+    for part in parts {
+        let c = part.decode(raw);
         let prov = Provenance {
             cell: Some(CellRef {
                 cell: c.cell,
@@ -209,17 +231,21 @@ pub fn scan_notebook(
         let mut cell_out = ScanOutcome::default();
         scan_bytes(matcher, c.text.as_bytes(), &prov, scratch, &mut cell_out);
         out.stats.allowed += cell_out.stats.allowed;
+        if cell_out.findings.is_empty() {
+            continue;
+        }
+        let index = index.get_or_insert_with(|| notebook::LineIndex::new(raw));
+        let (mut starts, mut ends) = (
+            notebook::TextCursor::new(c.text.as_bytes()),
+            notebook::TextCursor::new(c.text.as_bytes()),
+        );
         for mut f in cell_out.findings {
-            f.location.cell_line = Some(f.location.line);
-            if let Some(r) = notebook::locate(raw, &f.secret, cursor) {
-                let (l0, c0) = notebook::line_col(raw, r.start);
-                let (l1, c1) = notebook::line_col(raw, r.end);
-                f.location.line = l0;
-                f.location.column = c0;
-                f.location.end_line = l1;
-                f.location.end_column = c1;
-                cursor = r.end;
-            }
+            let l = &mut f.location;
+            l.cell_line = Some(l.line);
+            let start = c.map.file_offset(starts.offset(l.line, l.column));
+            let end = c.map.file_offset(ends.offset(l.end_line, l.end_column));
+            (l.line, l.column) = index.line_col(start);
+            (l.end_line, l.end_column) = index.line_col(end);
             out.findings.push(f);
         }
     }
@@ -479,8 +505,11 @@ impl Visitor<'_> {
             SourceKind::File
         };
         if log::is_gzip_name(&name) {
-            self.stream(path, shown, SourceKind::Log, true);
-            return;
+            if log::file_is_gzip(path) {
+                self.stream(path, shown, SourceKind::Log, true);
+                return;
+            }
+            eprintln!("warning: {shown}: named .gz but not gzip; scanned as text");
         }
         let streamable = !name.to_ascii_lowercase().ends_with(".ipynb");
         match fs::read_file(path, self.max_file_size, &mut self.buf) {

@@ -6,6 +6,7 @@ mod audit;
 mod audit_kit;
 mod bad_input;
 mod expiry;
+mod fuzz_targets;
 mod git;
 mod git_history;
 mod git_hook;
