@@ -93,6 +93,10 @@ pub struct Finding {
     pub source: SourceKind,
     pub location: Location,
     pub git: Option<GitProvenance>,
+    /// What the token says about its own expiry (offline, always).
+    pub expiry: Option<crate::expiry::Expiry>,
+    /// What the provider said about the secret (`--validate` only).
+    pub validation: Option<crate::validate::Validation>,
 }
 
 impl fmt::Debug for Finding {
@@ -340,7 +344,15 @@ pub fn findings_from_matches(
                 rule.secret_is_key_id
                     .then(|| String::from_utf8_lossy(&secret).into_owned())
             });
+        let seen_at = prov
+            .git
+            .as_ref()
+            .and_then(|g| crate::expiry::parse_time(&g.date));
+        let expiry = crate::expiry::read(&secret, key_id.as_deref(), seen_at);
+        let key_id = key_id.or_else(|| expiry.as_ref().and_then(|e| e.key_id.clone()));
         out.findings.push(Finding {
+            expiry,
+            validation: None,
             fingerprint: Fingerprint::of(&secret),
             redacted: redact(&secret, &rule),
             rule,

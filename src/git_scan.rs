@@ -346,6 +346,7 @@ fn scan_history(
             let mut f = f.clone();
             f.location.path = with_label(label, &blob_path);
             f.git = prov.clone();
+            crate::expiry::bound_by_commit(&mut f);
             found.push((oid, f));
         }
     }

@@ -15,6 +15,7 @@ fn main() {
         Command::Audit(args) => command::audit::audit(args),
         Command::InstallHook { repo, force } => command::hook::install_hook(&repo, force),
         Command::Rules(cmd) => command::rules::rules(cmd),
+        Command::Revoke(args) => command::revoke::revoke(args),
     };
     let code = match result {
         Ok(code) => code,

@@ -4,11 +4,14 @@ mod util;
 
 mod audit;
 mod bad_input;
+mod expiry;
 mod git;
 mod html;
 mod output;
 mod readme;
 mod reports;
+mod revoke;
 mod rules;
 mod scan;
 mod sources;
+mod validate;

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod git;
 pub mod hook;
+pub mod revoke;
 pub mod rules;
 pub mod scan;
 
@@ -77,6 +78,15 @@ pub fn finish(
     let mut baselined = 0;
     if let Some(p) = common.baseline.as_ref().or(cfg.scan.baseline.as_ref()) {
         baselined = Baseline::load(p)?.apply(&mut outcome.findings) as u64;
+    }
+    if common.validate {
+        // Opt-in only, after the baseline (known secrets are not sent anywhere).
+        let rules = load_rules(cfg, &common.rules)?;
+        crate::validate::run_for(
+            &mut outcome.findings,
+            &rules.validators,
+            common.validate_cache.as_deref(),
+        );
     }
     let to_file = common.output.is_some();
     let color = match common.color {

@@ -29,6 +29,9 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
         "first_path",
         "first_line",
         "paths",
+        "expires_at",
+        "expired",
+        "validation",
     ])
     .map_err(io_err)?;
     for g in group(findings) {
@@ -38,6 +41,8 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             .map(|x| format!("{}:{}", x.location.path, x.location.line))
             .collect();
         paths.dedup();
+        let (expires_at, expired) =
+            crate::expiry::wire_fields(f.expiry.as_ref(), crate::expiry::now());
         w.write_record([
             f.fingerprint.to_string(),
             f.rule.id.clone(),
@@ -50,6 +55,12 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             f.location.path.clone(),
             f.location.line.to_string(),
             paths.join("; "),
+            expires_at.unwrap_or_default(),
+            expired.map(|x| x.to_string()).unwrap_or_default(),
+            f.validation
+                .as_ref()
+                .map(|v| v.status.as_str().to_string())
+                .unwrap_or_default(),
         ])
         .map_err(io_err)?;
     }

@@ -99,6 +99,13 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         if let Some(k) = &first.key_id {
             writeln!(out, "  key id       {k}")?;
         }
+        if let Some(e) = g.iter().find_map(|f| f.expiry.as_ref()) {
+            let line = crate::expiry::describe(e, crate::expiry::now());
+            writeln!(out, "  expiry       {line}")?;
+        }
+        if let Some(v) = &first.validation {
+            writeln!(out, "  live?        {}", crate::validate::describe(v))?;
+        }
         let n = g.len();
         writeln!(
             out,

@@ -173,6 +173,7 @@ pub fn run(set: &RuleSet) -> Report {
                 .push(format!("{}: duplicate rule id `{}`", r.origin, r.id));
         }
     }
+    report.problems.extend(super::validator::problems(set));
     let matcher = match Matcher::new(set).and_then(|m| compile_all(&m).map(|_| m)) {
         Ok(m) => m,
         Err(e) => {

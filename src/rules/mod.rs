@@ -5,6 +5,7 @@
 pub mod check;
 pub mod contexts;
 pub mod template;
+pub mod validator;
 
 use std::{fmt, path::Path, sync::Arc};
 
@@ -234,12 +235,17 @@ fn default_priority() -> i32 {
 struct RuleFile {
     #[serde(default)]
     rules: Vec<Rule>,
+    /// Liveness checks against the provider (`rules/validators.toml`), by rule id.
+    #[serde(default)]
+    validators: Vec<validator::ValidatorSpec>,
 }
 
 /// Every rule in force for a run, in a stable order (built-ins by file, then extra files).
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     pub rules: Vec<Arc<Rule>>,
+    /// Validators of every rule file, in file order (used only with `--validate`).
+    pub validators: Vec<Arc<validator::ValidatorSpec>>,
 }
 
 impl RuleSet {
@@ -262,6 +268,12 @@ impl RuleSet {
         for mut rule in file.rules {
             rule.origin = origin.to_string();
             self.rules.push(Arc::new(rule));
+        }
+        for mut v in file.validators {
+            v.origin = origin.to_string();
+            v.check()
+                .with_context(|| format!("in rule file {origin}"))?;
+            self.validators.push(Arc::new(v));
         }
         Ok(())
     }
