@@ -215,7 +215,9 @@ pub struct CommonArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Skip files larger than this (e.g. 25MiB, 10MB, 1000) [default: 25MiB].
+    /// Files larger than this (e.g. 25MiB, 10MB, 1000) are streamed in 8 MiB windows instead
+    /// of read whole: still scanned, in bounded memory. A notebook larger than this cannot be
+    /// streamed: it is skipped and counted as too large [default: 25MiB].
     #[arg(long, value_name = "SIZE")]
     pub max_file_size: Option<String>,
 
@@ -226,6 +228,10 @@ pub struct CommonArgs {
     /// Do not show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Exit 1 only for findings at or above this severity [default: `[scan] fail_on`, or any].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<crate::rules::Severity>,
 
     /// Exit 2 when any file could not be read, even if others were scanned.
     #[arg(long)]

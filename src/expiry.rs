@@ -86,8 +86,13 @@ pub fn read(secret: &[u8], key_id: Option<&str>, seen_at: Option<i64>) -> Option
         return bedrock(rest);
     }
     if let Some(rest) = text.strip_prefix("ghs_") {
+        // The stateless format is `ghs_APPID_JWT`.
         if rest.contains('.') {
-            return jwt(rest);
+            let token = match rest.split_once('_') {
+                Some((app, jwt)) if app.bytes().all(|b| b.is_ascii_digit()) => jwt,
+                _ => rest,
+            };
+            return jwt(token);
         }
         return Some(Expiry::lifetime(GITHUB_INSTALLATION, seen_at));
     }
@@ -204,6 +209,26 @@ pub fn wire_fields(e: Option<&Expiry>, now: i64) -> (Option<String>, Option<bool
     }
 }
 
+/// An expiry read back from a saved report's `expires_at` and `token` fields (for `audit
+/// REPORT.json`); `None` when the report says nothing.
+pub fn from_wire(expires_at: Option<&str>, token: Option<&serde_json::Value>) -> Option<Expiry> {
+    let t = token?;
+    let text = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Some(Expiry {
+        expires_at: expires_at.and_then(parse_time),
+        issued_at: None,
+        not_before: None,
+        issuer: text("issuer"),
+        subject: text("subject"),
+        basis: match t.get("basis").and_then(|v| v.as_str()) {
+            Some("lifetime") => Basis::Lifetime,
+            _ => Basis::Token,
+        },
+        lifetime_seconds: t.get("lifetime_seconds").and_then(|v| v.as_i64()),
+        key_id: None,
+    })
+}
+
 /// One line for people: `expired 2025-01-01T00:00:00Z (read from the token)`.
 pub fn describe(e: &Expiry, now: i64) -> String {
     let basis = match e.basis {
@@ -273,6 +298,18 @@ mod tests {
     }
 
     #[test]
+    fn stateless_installation_tokens_are_jwts() {
+        let t = format!(
+            "ghs_12345_{}.{}.{}",
+            b64url(r#"{"alg":"RS256"}"#),
+            b64url(r#"{"exp":1700003600,"iat":1700000000}"#),
+            "c2lnbmF0dXJl"
+        );
+        let e = read(t.as_bytes(), None, None).unwrap();
+        assert_eq!((e.expires_at, e.basis), (Some(1_700_003_600), Basis::Token));
+    }
+
+    #[test]
     fn lifetimes_bound_from_when_seen() {
         let e = read(b"ghu_abc", None, Some(100)).unwrap();
         assert_eq!(e.expires_at, Some(100 + 8 * 3600));
@@ -280,6 +317,17 @@ mod tests {
         assert_eq!(read(b"ghs_abc", None, None).unwrap().expires_at, None);
         assert!(read(b"xyz", Some("AKIAX"), None).is_none());
         assert!(read(b"xyz", Some("ASIAX"), None).is_some());
+    }
+
+    #[test]
+    fn wire_fields_read_back() {
+        let e = read(b"ghu_abc", None, Some(100)).unwrap();
+        let (at, _) = wire_fields(Some(&e), 0);
+        let token = serde_json::to_value(&e).unwrap();
+        let back = from_wire(at.as_deref(), Some(&token)).unwrap();
+        assert_eq!((back.expires_at, back.basis), (e.expires_at, e.basis));
+        assert_eq!(back.lifetime_seconds, e.lifetime_seconds);
+        assert!(from_wire(None, None).is_none());
     }
 
     #[test]

@@ -232,6 +232,24 @@ pub fn redact_text(matcher: &Matcher, text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Control characters (newline, carriage return, escape, …) written as Rust escapes (`\n`,
+/// `\u{1b}`), so a file name cannot forge an output line or drive the terminal. A backslash is
+/// doubled only when something was escaped, so ordinary Windows-looking names stay readable.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `redact_text` with the built-in rules, for messages printed where no matcher is at hand
 /// (errors before the rule set is loaded, the top-level error of the binary).
 pub fn redact_message(text: &str) -> String {
@@ -456,6 +474,13 @@ mod tests {
             assert_eq!(front, prefix);
             assert_eq!(tail.chars().count(), back, "{secret} -> {red}");
         }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_control("a/b.txt"), "a/b.txt");
+        assert_eq!(escape_control("x\nhigh fake:1:1"), "x\\nhigh fake:1:1");
+        assert_eq!(escape_control("e\u{1b}[2J\\"), "e\\u{1b}[2J\\\\");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! secrets in them, `finding` fingerprints and locates them, `baseline` suppresses the known
 //! ones, and `report` writes them out. `command` wires the command line to that pipeline.
 
+pub mod atomic_file;
 pub mod audit;
 pub mod baseline;
 pub mod cli;

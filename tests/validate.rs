@@ -710,3 +710,44 @@ headers = {{ Authorization = "Bearer {{{{secret}}}}" }}
         seen.len() as f64 / out.requests.len() as f64 / out.seconds
     );
 }
+
+#[test]
+fn audit_validate_asks_once_per_secret_across_scanned_roots() {
+    let _g = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let counts = Mutex::new(HashMap::new());
+    let mock = Mock::start(move |s, n| provider(s, n, &counts));
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let k = test_key("valid000", "audit-roots");
+    write_tree(a.path(), &[("x.env", format!("KEY={k}\n").as_bytes())]);
+    write_tree(b.path(), &[("y.env", format!("KEY={k}\n").as_bytes())]);
+    let inv = a.path().join("register.json");
+    std::fs::write(
+        &inv,
+        r#"[{"id": "other", "provider": "testprov", "key_id": "nothing-found", "owner": "a@example.com", "status": "active"}]"#,
+    )
+    .unwrap();
+    let rules_dir = tempfile::tempdir().unwrap();
+    let cfg = rules_dir.path().join("sprawl.toml");
+    std::fs::write(
+        &cfg,
+        format!("[scan]\nrules = [{:?}]\n", rules_file(rules_dir.path())),
+    )
+    .unwrap();
+    let out = sprawl()
+        .env(TEST_BASE_URL_VAR, &mock.base)
+        .arg("audit")
+        .arg("--policy")
+        .arg(&cfg)
+        .arg("--inventory")
+        .arg(&inv)
+        .arg("--scan")
+        .arg(a.path())
+        .arg(b.path())
+        .arg("--validate")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(mock.requests().len(), 1, "{err}");
+    assert!(!err.contains(&k) && !String::from_utf8_lossy(&out.stdout).contains(&k));
+}

@@ -1,7 +1,7 @@
 //! `sprawl audit`: reports, inventories, a roster and a policy in, the lifecycle risks of
 //! each credential out.
 
-use std::{io::Write, path::PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -88,12 +88,24 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
         threads: args.threads,
         ..CommonArgs::default()
     };
+    if args.validate && args.scan.is_empty() && args.git.is_empty() {
+        eprintln!(
+            "warning: --validate needs --scan or --git: a saved report holds no secrets to check"
+        );
+    }
     if !args.scan.is_empty() || !args.git.is_empty() {
         let rules = load_rules(&cfg, &[])?;
         let matcher = Matcher::new(&rules)?;
+        // Opt-in: ask providers about the secrets these scans find (one request per secret).
+        let mut validation = args.validate.then(|| {
+            crate::validate::Session::new(&rules.validators, args.validate_cache.as_deref())
+        });
         for p in &args.scan {
             let opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
-            let o = scan_paths(&matcher, &opts, &Progress::disabled());
+            let mut o = scan_paths(&matcher, &opts, &Progress::disabled());
+            if let Some(v) = &mut validation {
+                v.run(&mut o.findings);
+            }
             for e in &o.errors {
                 eprintln!("error: {}: {}", e.path, e.message);
             }
@@ -108,7 +120,10 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
                 vec![repo.clone()],
                 GitMode::History { all_objects: false },
             )?;
-            let o = scan_git(&matcher, &opts, &Progress::disabled());
+            let mut o = scan_git(&matcher, &opts, &Progress::disabled());
+            if let Some(v) = &mut validation {
+                v.run(&mut o.findings);
+            }
             for e in &o.errors {
                 eprintln!("error: {}: {}", e.path, e.message);
             }
@@ -144,7 +159,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             crate::report::html::write(&result, "sprawl audit report", &mut out)?
         }
     }
-    out.flush()?;
+    out.commit()?;
     let fail_on = args
         .fail_on
         .or(policy.fail_on)

@@ -8,7 +8,7 @@ use std::{
 
 use anyhow::Result;
 
-use super::{finish, git_options, load_rules, EXIT_FINDINGS};
+use super::{finish, git_options, load_rules, prepare, EXIT_FINDINGS};
 use crate::{
     cli::GitArgs,
     config::ConfigFile,
@@ -39,6 +39,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
     };
     let staged = mode == GitMode::Staged;
     let opts = git_options(&cfg, &args.common, repos, mode)?;
+    let prepared = prepare(&args.common, &cfg)?;
     let progress = Progress::new(
         !staged && !args.common.no_progress && io::stderr().is_terminal(),
         "blobs",
@@ -46,7 +47,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
     let outcome = scan_git(&matcher, &opts, &progress);
     progress.finish();
     let scanned = outcome.errors.len() < opts.repos.len() || outcome.stats.blobs > 0;
-    let code = finish(outcome, &args.common, &cfg, scanned)?;
+    let code = finish(prepared, &matcher, outcome, &args.common, &cfg, scanned)?;
     if staged && code == EXIT_FINDINGS {
         eprintln!(
             "sprawl: this commit adds a credential (above). Remove it from the staged change and \

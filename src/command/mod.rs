@@ -10,7 +10,6 @@ pub mod rules;
 pub mod scan;
 
 use std::{
-    fs::File,
     io::{self, BufWriter, IsTerminal, Write},
     path::PathBuf,
 };
@@ -18,13 +17,15 @@ use std::{
 use anyhow::{Context, Result};
 
 use crate::{
+    atomic_file::AtomicFile,
     baseline::{self, Baseline},
     cli::{ColorChoice, CommonArgs},
     config::{parse_size, ConfigFile, DEFAULT_MAX_FILE_SIZE},
-    finding::sort_findings,
+    finding::{redact_text, sort_findings},
     git_scan::{GitMode, GitScanOptions},
+    matcher::Matcher,
     report::{self, Format, Report},
-    rules::RuleSet,
+    rules::{RuleSet, Severity},
     scan::{ScanOptions, ScanOutcome},
     source::fs::WalkOptions,
 };
@@ -44,40 +45,153 @@ pub fn load_rules(cfg: &ConfigFile, extra: &[PathBuf]) -> Result<RuleSet> {
     Ok(set)
 }
 
-pub fn threads(common: &CommonArgs) -> usize {
-    common
-        .threads
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+/// An error in how sprawl was called (a path that does not exist, a FIFO, a revision that
+/// does not resolve, a directory that is not a repository): one line naming it, exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// More worker threads than this only add memory and start-up time.
+pub fn max_threads() -> usize {
+    (4 * std::thread::available_parallelism().map_or(2, |n| n.get())).max(64)
 }
 
-pub fn open_output(output: Option<&std::path::Path>) -> Result<Box<dyn Write>> {
-    Ok(match output {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).with_context(|| {
-                format!("creating output file {}", p.display())
-            })?))
+pub fn threads(common: &CommonArgs) -> usize {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let max = max_threads();
+    match common.threads.filter(|&n| n > 0) {
+        Some(n) if n > max => {
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("warning: --threads {n} is more than {max}; using {max}");
+            }
+            max
         }
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    }
+}
+
+/// Where a report goes: standard output, or a file written atomically (see `AtomicFile`).
+pub enum Output {
+    Stdout(BufWriter<io::StdoutLock<'static>>),
+    File(BufWriter<AtomicFile>),
+}
+
+impl Output {
+    /// Everything written: flush, and put a file in place.
+    pub fn commit(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut w) => Ok(w.flush()?),
+            Output::File(w) => w.into_inner().map_err(|e| e.into_error())?.commit(),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::File(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::File(w) => w.flush(),
+        }
+    }
+}
+
+/// Standard output, or a temporary file beside `output` (created now, so an unwritable path
+/// fails before any work); `Output::commit` puts it in place.
+pub fn open_output(output: Option<&std::path::Path>) -> Result<Output> {
+    Ok(match output {
+        Some(p) => Output::File(BufWriter::new(AtomicFile::create(p, "output file")?)),
+        None => Output::Stdout(BufWriter::new(io::stdout().lock())),
     })
 }
 
-/// Sort, baseline, write the report and any baseline, and choose the exit code.
+/// What a scanning command checks and opens before it scans: the output, the baseline to
+/// apply (read now: a new baseline written to the same path must not hide new secrets), and
+/// the baseline to write.
+pub struct Prepared {
+    out: Output,
+    baseline: Option<Baseline>,
+    write_baseline: Option<AtomicFile>,
+}
+
+/// Check the output and baseline paths and read the baseline, before the scan starts.
+///
+/// A baseline that does not exist is an error, unless this run writes a baseline: then it is
+/// a warning (the run that creates the configured baseline).
+pub fn prepare(common: &CommonArgs, cfg: &ConfigFile) -> Result<Prepared> {
+    let write_baseline = common
+        .write_baseline
+        .as_deref()
+        .map(|p| AtomicFile::create(p, "baseline"))
+        .transpose()?;
+    let baseline = match common.baseline.as_ref().or(cfg.scan.baseline.as_ref()) {
+        Some(p) if !p.exists() && write_baseline.is_some() => {
+            eprintln!(
+                "warning: baseline {} does not exist yet; nothing is suppressed this run",
+                p.display()
+            );
+            None
+        }
+        Some(p) if !p.exists() => {
+            return Err(UsageError(format!(
+                "baseline {} does not exist (create it with --write-baseline {})",
+                p.display(),
+                p.display()
+            ))
+            .into())
+        }
+        Some(p) => Some(Baseline::load(p)?),
+        None => None,
+    };
+    Ok(Prepared {
+        out: open_output(common.output.as_deref())?,
+        baseline,
+        write_baseline,
+    })
+}
+
+/// The severity at or above which a finding makes the run exit 1: `--fail-on`, else
+/// `[scan] fail_on`, else any finding.
+fn fail_on(common: &CommonArgs, cfg: &ConfigFile) -> Severity {
+    common
+        .fail_on
+        .or(cfg.scan.fail_on)
+        .unwrap_or(Severity::Info)
+}
+
+/// Sort, baseline, write the report and any baseline, and choose the exit code. File names
+/// and error messages go through the matcher: a secret in a file name is redacted too.
 pub fn finish(
+    prepared: Prepared,
+    matcher: &Matcher,
     mut outcome: ScanOutcome,
     common: &CommonArgs,
     cfg: &ConfigFile,
     scanned_anything: bool,
 ) -> Result<i32> {
+    let Prepared {
+        mut out,
+        baseline,
+        write_baseline,
+    } = prepared;
+    if !common.show_secrets {
+        redact_places(matcher, &mut outcome);
+    }
     sort_findings(&mut outcome.findings);
     outcome.errors.sort();
-    if let Some(p) = &common.write_baseline {
-        std::fs::write(p, baseline::render(&outcome.findings))
-            .with_context(|| format!("writing baseline {}", p.display()))?;
+    if let Some(mut f) = write_baseline {
+        f.write_all(baseline::render(&outcome.findings).as_bytes())?;
+        f.commit()?;
     }
     let mut baselined = 0;
-    if let Some(p) = common.baseline.as_ref().or(cfg.scan.baseline.as_ref()) {
-        baselined = Baseline::load(p)?.apply(&mut outcome.findings) as u64;
+    if let Some(b) = &baseline {
+        baselined = b.apply(&mut outcome.findings) as u64;
     }
     if common.validate {
         // Opt-in only, after the baseline (known secrets are not sent anywhere).
@@ -99,7 +213,11 @@ pub fn finish(
     // Errors go to stderr in every format, one line each, naming the file.
     let format = common.format.unwrap_or(Format::Text);
     for e in &outcome.errors {
-        eprintln!("error: {}: {}", e.path, e.message);
+        eprintln!(
+            "error: {}: {}",
+            crate::finding::escape_control(&e.path),
+            crate::finding::escape_control(&e.message)
+        );
     }
     let r = Report {
         findings: &outcome.findings,
@@ -109,17 +227,42 @@ pub fn finish(
         show_secrets: common.show_secrets,
         color,
     };
-    let mut out = open_output(common.output.as_deref())?;
     report::write(&r, format, &mut out)?;
-    out.flush()?;
+    out.commit()?;
     if !scanned_anything || (common.strict && !outcome.errors.is_empty()) {
         return Ok(EXIT_ERROR);
     }
-    Ok(if outcome.findings.is_empty() {
-        EXIT_CLEAN
-    } else {
-        EXIT_FINDINGS
-    })
+    let threshold = fail_on(common, cfg);
+    Ok(
+        if outcome
+            .findings
+            .iter()
+            .any(|f| f.rule.severity >= threshold)
+        {
+            EXIT_FINDINGS
+        } else {
+            EXIT_CLEAN
+        },
+    )
+}
+
+/// Redact secrets in the paths of findings and in error paths and messages.
+fn redact_places(matcher: &Matcher, outcome: &mut ScanOutcome) {
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    for f in &mut outcome.findings {
+        let p = &mut f.location.path;
+        if let Some(r) = seen.get(p.as_str()) {
+            *p = r.clone();
+        } else {
+            let r = redact_text(matcher, p);
+            seen.insert(p.clone(), r.clone());
+            *p = r;
+        }
+    }
+    for e in &mut outcome.errors {
+        e.path = redact_text(matcher, &e.path);
+        e.message = redact_text(matcher, &e.message);
+    }
 }
 
 pub fn max_file_size(common: &CommonArgs, cfg: &ConfigFile) -> Result<u64> {

@@ -7,7 +7,10 @@ use std::{
 };
 
 use super::Report;
-use crate::{finding::Finding, rules::Severity};
+use crate::{
+    finding::{escape_control, Finding},
+    rules::Severity,
+};
 
 struct Paint(bool);
 
@@ -55,7 +58,7 @@ pub fn group(findings: &[Finding]) -> Vec<Vec<&Finding>> {
 
 fn place(f: &Finding) -> String {
     let l = &f.location;
-    let mut s = format!("{}:{}:{}", l.path, l.line, l.column);
+    let mut s = format!("{}:{}:{}", escape_control(&l.path), l.line, l.column);
     if let (Some(cell), Some(part), Some(cl)) = (l.cell, l.cell_part, l.cell_line) {
         let part = match part {
             crate::source::CellPart::Source => "source",
@@ -128,7 +131,14 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     let sev_list: Vec<String> = sev.iter().rev().map(|(k, v)| format!("{v} {k}")).collect();
-    let secrets = if groups.is_empty() {
+    let secrets = if groups.is_empty() && s.errors > 0 {
+        // Never "no secrets found" when something could not be scanned.
+        format!(
+            "nothing found in what could be read; {} error{} (not scanned)",
+            s.errors,
+            if s.errors == 1 { "" } else { "s" }
+        )
+    } else if groups.is_empty() {
         "no secrets found".to_string()
     } else {
         format!(

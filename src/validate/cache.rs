@@ -93,24 +93,8 @@ impl Cache {
             entries,
         };
         let text = serde_json::to_string_pretty(&file)?;
-        write_atomically(path, text.as_bytes())
-            .with_context(|| format!("writing validation cache {}", path.display()))
+        let mut out = crate::atomic_file::AtomicFile::create(path, "validation cache")?;
+        std::io::Write::write_all(&mut out, text.as_bytes())?;
+        out.commit()
     }
-}
-
-/// Write to a temporary file in the same directory, then rename over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }

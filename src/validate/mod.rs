@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod http;
+pub mod lifecycle;
 pub mod limit;
 pub mod sigv4;
 
@@ -368,15 +369,50 @@ pub fn run_for(
     validators: &[Arc<ValidatorSpec>],
     cache: Option<&std::path::Path>,
 ) -> Outcome {
-    let opts = Options {
-        cache: cache.map(std::path::Path::to_path_buf),
-        ..Options::default()
-    };
-    let out = validate(findings, validators, &opts);
-    apply(findings, &out);
-    for w in &out.warnings {
-        eprintln!("warning: {w}");
+    let mut session = Session::new(validators, cache);
+    session.run(findings)
+}
+
+/// Validation across several scans of one run (an audit of several roots): a secret seen
+/// by an earlier scan is not asked about again.
+pub struct Session<'a> {
+    validators: &'a [Arc<ValidatorSpec>],
+    opts: Options,
+    known: HashMap<Fingerprint, Validation>,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(validators: &'a [Arc<ValidatorSpec>], cache: Option<&std::path::Path>) -> Self {
+        Session {
+            validators,
+            opts: Options {
+                cache: cache.map(std::path::Path::to_path_buf),
+                ..Options::default()
+            },
+            known: HashMap::new(),
+        }
     }
-    eprintln!("{}", summary(&out));
-    out
+
+    /// Validate the secrets of `findings` not seen before, attach every known result, and
+    /// print warnings and the summary on standard error.
+    pub fn run(&mut self, findings: &mut [Finding]) -> Outcome {
+        let fresh: Vec<Finding> = findings
+            .iter()
+            .filter(|f| !self.known.contains_key(&f.fingerprint))
+            .cloned()
+            .collect();
+        let out = validate(&fresh, self.validators, &self.opts);
+        self.known
+            .extend(out.results.iter().map(|(k, v)| (*k, v.clone())));
+        for f in findings.iter_mut() {
+            if let Some(v) = self.known.get(&f.fingerprint) {
+                f.validation = Some(v.clone());
+            }
+        }
+        for w in &out.warnings {
+            eprintln!("warning: {w}");
+        }
+        eprintln!("{}", summary(&out));
+        out
+    }
 }
