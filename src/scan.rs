@@ -14,7 +14,7 @@ use ignore::{ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use serde::Serialize;
 
 use crate::{
-    finding::{findings_from_matches, Finding},
+    finding::{findings_from_matches, redact_text, Finding},
     matcher::{Matcher, Scratch},
     progress::Progress,
     source::{
@@ -36,6 +36,9 @@ pub struct Stats {
     /// Findings dropped by an inline `sprawl:allow`.
     #[serde(skip)]
     pub allowed: u64,
+    /// Findings already dropped by a baseline before the report (per-repository baselines).
+    #[serde(skip)]
+    pub baselined: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -54,6 +57,7 @@ impl Stats {
         self.skipped.too_large += o.skipped.too_large;
         self.errors += o.errors;
         self.allowed += o.allowed;
+        self.baselined += o.baselined;
     }
 }
 
@@ -70,10 +74,16 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub stats: Stats,
     pub errors: Vec<ScanError>,
+    /// The directory every reported path is relative to, when there is one (SARIF's
+    /// `%SRCROOT%`).
+    pub base: Option<PathBuf>,
 }
 
 impl ScanOutcome {
     pub fn merge(&mut self, other: ScanOutcome) {
+        if self.base.is_none() {
+            self.base = other.base;
+        }
         self.findings.extend(other.findings);
         self.stats.merge(&other.stats);
         self.errors.extend(other.errors);
@@ -94,6 +104,19 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// What a compressed file may inflate to before the rest is left unscanned.
     pub max_decompressed: u64,
+    /// What reported paths are relative to.
+    pub paths_relative_to: PathsRelativeTo,
+}
+
+/// What reported paths are relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PathsRelativeTo {
+    /// The repository root, else the current directory (see `report_bases`): `scan`.
+    #[default]
+    Root,
+    /// Each scanned argument itself (a file argument: its name): `audit --scan`, where each
+    /// argument is its own origin.
+    EachArgument,
 }
 
 /// Scan one in-memory buffer (stdin, a test) as if it were a file at `provenance`.
@@ -226,11 +249,121 @@ pub fn scan_content(
     }
 }
 
+/// The git work tree holding `abs` (an absolute path): the nearest ancestor with a `.git`.
+fn work_tree_of(abs: &Path) -> Option<PathBuf> {
+    abs.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The deepest directory holding every path of `abs` (absolute paths).
+fn common_dir(abs: &[PathBuf]) -> Option<PathBuf> {
+    let mut it = abs.iter();
+    let mut common = it.next()?.clone();
+    for p in it {
+        while !p.starts_with(&common) {
+            if !common.pop() {
+                return None;
+            }
+        }
+    }
+    Some(common)
+}
+
+/// What each scanned argument's paths are reported relative to: the repository root when the
+/// argument lies inside a git work tree (what code scanning expects), else the current
+/// directory when it lies under it, else the deepest directory common to such outside
+/// arguments. So `sprawl scan src docs` reports `src/a.env` and `docs/a.env`, and every
+/// reported path names one file. Returns (argument, prefix of its paths) and the one base
+/// all paths share, if they do.
+pub fn report_bases(paths: &[PathBuf]) -> (Vec<(PathBuf, String)>, Option<PathBuf>) {
+    let cwd = std::env::current_dir().ok();
+    let cwd = cwd.and_then(|c| c.canonicalize().ok());
+    let abs: Vec<Option<PathBuf>> = paths
+        .iter()
+        .map(|p| {
+            (p.as_os_str() != "-")
+                .then(|| p.canonicalize().ok())
+                .flatten()
+        })
+        .collect();
+    let mut bases: Vec<Option<PathBuf>> = abs
+        .iter()
+        .map(|a| {
+            let a = a.as_ref()?;
+            work_tree_of(a).or_else(|| cwd.clone().filter(|c| a.starts_with(c)))
+        })
+        .collect();
+    let outside: Vec<PathBuf> = abs
+        .iter()
+        .zip(&bases)
+        .filter_map(|(a, b)| match (a, b) {
+            (Some(a), None) if a.is_dir() => Some(a.clone()),
+            (Some(a), None) => a.parent().map(Path::to_path_buf),
+            _ => None,
+        })
+        .collect();
+    let common = common_dir(&outside);
+    for (a, b) in abs.iter().zip(bases.iter_mut()) {
+        if a.is_some() && b.is_none() {
+            *b = common.clone();
+        }
+    }
+    let shared = match bases.first() {
+        Some(Some(first)) if bases.iter().all(|b| b.as_ref() == Some(first)) => Some(first.clone()),
+        _ => None,
+    };
+    let prefixes = paths
+        .iter()
+        .zip(abs.iter().zip(&bases))
+        .map(|(p, (a, b))| {
+            let prefix = match (a, b) {
+                (Some(a), Some(b)) => a
+                    .strip_prefix(b)
+                    .map(|r| r.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/"))
+                    .unwrap_or_else(|_| a.display().to_string()),
+                _ => p.display().to_string(),
+            };
+            (p.clone(), prefix)
+        })
+        .collect();
+    (prefixes, shared)
+}
+
+/// Paths relative to each argument: nothing for a directory, the name for a file.
+fn each_argument(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    paths
+        .iter()
+        .map(|p| {
+            let prefix = if p.is_dir() {
+                String::new()
+            } else {
+                fs::display_path(p, false, p)
+            };
+            (p.clone(), prefix)
+        })
+        .collect()
+}
+
+/// `prefix` joined with `rel` by `/` (either may be empty).
+fn join_shown(prefix: &str, rel: String) -> String {
+    match (prefix.is_empty(), rel.is_empty()) {
+        (true, _) => rel,
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}/{rel}"),
+    }
+}
+
 /// Scan every path (directories recursively, `-` for stdin) with `matcher`.
 pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) -> ScanOutcome {
     let started = Instant::now();
     let mut total = ScanOutcome::default();
-    for path in &opts.paths {
+    let (prefixes, base) = match opts.paths_relative_to {
+        PathsRelativeTo::Root => report_bases(&opts.paths),
+        PathsRelativeTo::EachArgument => (each_argument(&opts.paths), None),
+    };
+    total.base = base;
+    for (path, prefix) in &prefixes {
         if path.as_os_str() == "-" {
             scan_stdin(matcher, &mut total);
             continue;
@@ -254,6 +387,7 @@ pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) ->
             matcher,
             root: path,
             root_is_dir: meta.is_dir(),
+            prefix,
             max_file_size: opts.max_file_size,
             max_decompressed: opts.max_decompressed,
             shared: &shared,
@@ -279,6 +413,8 @@ struct VisitorBuilder<'a> {
     matcher: &'a Matcher,
     root: &'a Path,
     root_is_dir: bool,
+    /// The root's own path relative to the report base (see `report_bases`).
+    prefix: &'a str,
     max_file_size: u64,
     max_decompressed: u64,
     shared: &'a Mutex<ScanOutcome>,
@@ -291,6 +427,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
             matcher: self.matcher,
             root: self.root,
             root_is_dir: self.root_is_dir,
+            prefix: self.prefix,
             max_file_size: self.max_file_size,
             max_decompressed: self.max_decompressed,
             shared: self.shared,
@@ -307,6 +444,7 @@ struct Visitor<'a> {
     matcher: &'a Matcher,
     root: &'a Path,
     root_is_dir: bool,
+    prefix: &'a str,
     max_file_size: u64,
     max_decompressed: u64,
     shared: &'a Mutex<ScanOutcome>,
@@ -317,8 +455,19 @@ struct Visitor<'a> {
 }
 
 impl Visitor<'_> {
+    /// The reported path of `path`: relative to the report base, with any secret in the name
+    /// redacted.
+    fn shown(&self, path: &Path) -> String {
+        let rel = if self.root_is_dir {
+            fs::display_path(self.root, true, path)
+        } else {
+            String::new()
+        };
+        redact_text(self.matcher, &join_shown(self.prefix, rel))
+    }
+
     fn file(&mut self, path: &Path) {
-        let shown = fs::display_path(self.root, self.root_is_dir, path);
+        let shown = self.shown(path);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -435,8 +584,10 @@ impl ParallelVisitor for Visitor<'_> {
             Err(err) => {
                 let (path, message) = fs::walk_error_parts(&err);
                 let shown = path
-                    .map(|p| fs::display_path(self.root, self.root_is_dir, &p))
+                    .map(|p| self.shown(&p))
                     .unwrap_or_else(|| self.root.display().to_string());
+                let shown = redact_text(self.matcher, &shown);
+                let message = redact_text(self.matcher, &message);
                 self.local.error(shown, message);
             }
         }

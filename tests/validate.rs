@@ -272,6 +272,7 @@ fn findings_of(dir: &Path, rules: &RuleSet) -> Vec<Finding> {
         },
         max_file_size: 1 << 20,
         max_decompressed: 1 << 20,
+        paths_relative_to: Default::default(),
     };
     scan_paths(&matcher, &opts, &Progress::disabled()).findings
 }
@@ -750,4 +751,38 @@ fn audit_validate_asks_once_per_secret_across_scanned_roots() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(mock.requests().len(), 1, "{err}");
     assert!(!err.contains(&k) && !String::from_utf8_lossy(&out.stdout).contains(&k));
+}
+
+#[test]
+fn git_validate_checks_history_findings() {
+    let _g = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let counts = Mutex::new(HashMap::new());
+    let mock = Mock::start(move |s, n| provider(s, n, &counts));
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let k = test_key("invalid0", "git");
+    std::fs::write(dir.path().join("a.env"), format!("KEY={k}\n")).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("a.env")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("Dev", "dev@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "add", &tree, &[])
+        .unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let out = sprawl()
+        .env(TEST_BASE_URL_VAR, &mock.base)
+        .arg("git")
+        .arg(dir.path())
+        .arg("--rules")
+        .arg(rules_file(other.path()))
+        .args(["--validate", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["source"], "git");
+    assert_eq!(f["validation"]["status"], "invalid");
+    assert_eq!(mock.requests().len(), 1);
 }

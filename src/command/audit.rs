@@ -101,7 +101,8 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             crate::validate::Session::new(&rules.validators, args.validate_cache.as_deref())
         });
         for p in &args.scan {
-            let opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
+            let mut opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
+            opts.paths_relative_to = crate::scan::PathsRelativeTo::EachArgument;
             let mut o = scan_paths(&matcher, &opts, &Progress::disabled());
             if let Some(v) = &mut validation {
                 v.run(&mut o.findings);

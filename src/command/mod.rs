@@ -189,9 +189,9 @@ pub fn finish(
         f.write_all(baseline::render(&outcome.findings).as_bytes())?;
         f.commit()?;
     }
-    let mut baselined = 0;
+    let mut baselined = outcome.stats.baselined;
     if let Some(b) = &baseline {
-        baselined = b.apply(&mut outcome.findings) as u64;
+        baselined += b.apply(&mut outcome.findings) as u64;
     }
     if common.validate {
         // Opt-in only, after the baseline (known secrets are not sent anywhere).
@@ -226,6 +226,7 @@ pub fn finish(
         baselined,
         show_secrets: common.show_secrets,
         color,
+        base: outcome.base.as_deref(),
     };
     report::write(&r, format, &mut out)?;
     out.commit()?;
@@ -297,6 +298,7 @@ pub fn scan_options(
             Some(s) => parse_size(s).context("--max-decompressed-size")?,
             None => crate::source::log::MAX_DECOMPRESSED,
         },
+        paths_relative_to: Default::default(),
     })
 }
 

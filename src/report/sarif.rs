@@ -75,9 +75,43 @@ fn region(f: &Finding) -> Value {
     })
 }
 
+/// A relative path as a URI reference: `/`-separated, characters outside RFC 3986's
+/// unreserved and path sets percent-encoded.
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':'
+            | b'@' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `%SRCROOT%` as a `file:` URI of `base` (absolute), ending in `/`.
+fn base_uri(base: &std::path::Path) -> String {
+    let s = base
+        .to_string_lossy()
+        .replace(std::path::MAIN_SEPARATOR, "/");
+    let s = if s.starts_with('/') {
+        s
+    } else {
+        format!("/{s}")
+    };
+    let mut u = format!("file://{}", uri_path(&s));
+    if !u.ends_with('/') {
+        u.push('/');
+    }
+    u
+}
+
 fn location(uri: &str, region: Value) -> Value {
     json!({"physicalLocation": {
-        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": uri_path(uri), "uriBaseId": "%SRCROOT%"},
         "region": region,
     }})
 }
@@ -105,7 +139,12 @@ fn envelope(rules: Vec<Value>, results: Vec<Value>, truncated: bool) -> Value {
 }
 
 /// SARIF for findings of `scan` or `git`.
-pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+/// SARIF for a scan; `base` is the directory every path is relative to, when there is one.
+pub fn write(
+    findings: &[Finding],
+    base: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rules = Vec::new();
     let mut results = Vec::new();
@@ -155,7 +194,10 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             "properties": props,
         }));
     }
-    let doc = envelope(rules, results, findings.len() > MAX_RESULTS);
+    let mut doc = envelope(rules, results, findings.len() > MAX_RESULTS);
+    if let Some(b) = base {
+        doc["runs"][0]["originalUriBaseIds"] = json!({"%SRCROOT%": {"uri": base_uri(b)}});
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
 }

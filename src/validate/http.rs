@@ -42,7 +42,12 @@ impl Client {
             Ok(v) if !v.is_empty() => Some(loopback_base(&v)?),
             _ => None,
         };
-        let config = ureq::Agent::config_builder()
+        let mut builder = ureq::Agent::config_builder();
+        if test_base.is_some() {
+            // The mock is on this machine: never through a proxy from the environment.
+            builder = builder.proxy(None);
+        }
+        let config = builder
             .timeout_global(Some(timeout))
             .max_redirects(0)
             .http_status_as_error(false)
