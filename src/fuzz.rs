@@ -199,15 +199,19 @@ pub fn inventory(data: &[u8]) {
     let policy = audit::Policy::default();
     let result = audit::audit(
         exposure::merge(exposures),
-        &import.records,
+        import.records,
         roster.as_ref(),
         &policy,
         1_700_000_000,
-        &Default::default(),
     );
+    let notes = report::audit_json::Notes {
+        warnings: &import.warnings,
+        errors: &[],
+        deltas: None,
+    };
     let mut sink = std::io::sink();
-    let _ = report::audit_text::write(&result, &import.warnings, &mut sink);
-    let _ = report::audit_json::write(&result, &policy, &import.warnings, &mut sink);
+    let _ = report::audit_text::write(&result, &notes, &mut sink);
+    let _ = report::audit_json::write(&result, &policy, &notes, &mut sink);
     let _ = sink.flush();
 }
 
