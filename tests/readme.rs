@@ -125,7 +125,7 @@ fn prepare(dir: &Path) {
 }
 
 fn path_with_sprawl() -> std::ffi::OsString {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_sprawl"));
+    let bin = crate::util::sprawl_bin();
     let mut paths = vec![bin.parent().unwrap().to_path_buf()];
     paths.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
