@@ -20,10 +20,7 @@
 //! Two commands are rewritten because they are this test's own build: `cargo run --release --`
 //! runs the binary under test, and `cargo test` (this suite) is not re-entered.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{path::Path, process::Command};
 
 use sprawl::rules::template::{expand, Rng};
 
