@@ -68,6 +68,7 @@ fn data() -> (Vec<Exposure>, Vec<InventoryRecord>) {
             redacted: format!("sk-proj-…{}", &secret[secret.len() - 4..]),
             key_id: (i % 3 == 1).then_some(key_id),
             secret: Some(secret.into_bytes()),
+            confidence: None,
             occurrences: (0..(1 + i % 3))
                 .map(|j| Occurrence {
                     origin: format!("repo{}", (i + j) % 40),

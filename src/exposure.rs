@@ -28,7 +28,9 @@ pub fn from_findings(findings: &[Finding], origin: &str) -> Vec<Exposure> {
             key_id: f.key_id.clone(),
             secret: Some(f.secret.clone()),
             occurrences: Vec::new(),
+            confidence: Some(f.confidence),
         });
+        e.confidence = e.confidence.max(Some(f.confidence));
         if e.key_id.is_none() {
             e.key_id = f.key_id.clone();
         }
@@ -64,6 +66,8 @@ struct WireFinding {
     redacted: String,
     #[serde(default)]
     key_id: Option<String>,
+    #[serde(default)]
+    confidence: Option<crate::rules::Confidence>,
     source: String,
     location: WireLocation,
     #[serde(default)]
@@ -116,6 +120,7 @@ pub fn from_report(path: &Path) -> Result<Vec<Exposure>> {
             key_id: f.key_id.clone(),
             secret: None,
             occurrences: Vec::new(),
+            confidence: f.confidence,
         });
         e.occurrences.push(Occurrence {
             origin: origin.clone(),

@@ -18,7 +18,7 @@ use crate::{
     matcher::Matcher,
     progress::Progress,
     report::{self, Format, Report},
-    rules::{check, RuleSet},
+    rules::{check, Confidence, RuleSet},
     scan::{scan_paths, ScanOptions, ScanOutcome},
     source::fs::WalkOptions,
 };
@@ -63,6 +63,8 @@ pub fn finish(
     cfg: &ConfigFile,
     scanned_anything: bool,
 ) -> Result<i32> {
+    let min_confidence = common.min_confidence.unwrap_or(Confidence::Medium);
+    outcome.findings.retain(|f| f.confidence >= min_confidence);
     sort_findings(&mut outcome.findings);
     outcome.errors.sort();
     if let Some(p) = &common.write_baseline {
@@ -100,11 +102,12 @@ pub fn finish(
     if !scanned_anything || (common.strict && !outcome.errors.is_empty()) {
         return Ok(EXIT_ERROR);
     }
-    Ok(if outcome.findings.is_empty() {
-        EXIT_CLEAN
-    } else {
-        EXIT_FINDINGS
-    })
+    // Low-confidence findings are reported when asked for, but never fail the run.
+    let failing = outcome
+        .findings
+        .iter()
+        .any(|f| f.confidence >= Confidence::Medium);
+    Ok(if !failing { EXIT_CLEAN } else { EXIT_FINDINGS })
 }
 
 fn max_file_size(common: &CommonArgs, cfg: &ConfigFile) -> Result<u64> {

@@ -4,6 +4,8 @@ mod util;
 
 mod audit;
 mod bad_input;
+mod detect_flood;
+mod detect_generic;
 mod git;
 mod html;
 mod output;

@@ -50,6 +50,8 @@ pub struct Exposure {
     /// The secret itself, when the audit ran the scan in-process (never serialised).
     pub secret: Option<Vec<u8>>,
     pub occurrences: Vec<Occurrence>,
+    /// The highest confidence among its findings (unknown for reports of earlier versions).
+    pub confidence: Option<crate::rules::Confidence>,
 }
 
 /// Audit policy (`[audit]` in sprawl.toml).
@@ -583,6 +585,7 @@ mod tests {
             redacted: "sk-proj-…".to_string() + &secret[secret.len() - 4..],
             key_id: None,
             secret: Some(secret.as_bytes().to_vec()),
+            confidence: None,
             occurrences: vec![Occurrence {
                 origin: "repo".into(),
                 path: "a.py".into(),

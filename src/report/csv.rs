@@ -29,6 +29,8 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
         "first_path",
         "first_line",
         "paths",
+        "confidence",
+        "context",
     ])
     .map_err(io_err)?;
     for g in group(findings) {
@@ -50,6 +52,12 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             f.location.path.clone(),
             f.location.line.to_string(),
             paths.join("; "),
+            g.iter()
+                .map(|x| x.confidence)
+                .max()
+                .unwrap_or(f.confidence)
+                .to_string(),
+            f.context.unwrap_or("").to_string(),
         ])
         .map_err(io_err)?;
     }

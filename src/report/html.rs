@@ -285,12 +285,16 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         let sev = c.severity();
         let _ = write!(
             h,
-            r#"<tr class="credential"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td><td>{owner}</td><td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
+            r#"<tr class="credential"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}{conf}</div></td><td>{owner}</td><td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
             s = sev.as_str(),
             k = sev_key(sev),
             p = esc(&e.provider),
             r = esc(&e.redacted),
             rule = esc(&e.rule),
+            conf = e
+                .confidence
+                .map(|c| format!(" · {c} confidence"))
+                .unwrap_or_default(),
             n = e.occurrences.len(),
             places = places.join(""),
             more = if more > 0 {
