@@ -31,9 +31,36 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Revoke leaked GitHub tokens through GitHub's credential revocation API (a dry run
+    /// unless --send), and print a revocation checklist for every other credential.
+    Revoke(RevokeArgs),
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// sprawl JSON reports: print the revocation checklist of every credential in them.
+    #[arg(value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Scan these paths for the secrets themselves (a report holds none); GitHub tokens found
+    /// are what a revocation request carries.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub scan: Vec<PathBuf>,
+
+    /// Scan these repositories' whole history for the secrets.
+    #[arg(long, value_name = "REPO", num_args = 1..)]
+    pub git: Vec<PathBuf>,
+
+    /// Send the revocation request (default: print the request it would send, redacted).
+    #[arg(long)]
+    pub send: bool,
+
+    /// Extra rule files or directories.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +112,16 @@ pub struct AuditArgs {
     /// Worker threads for --scan / --git [default: the number of cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Ask each secret's own provider whether it still works (opt-in: sends the secret only to
+    /// that provider's documented hosts; see the README's "Is it still live?").
+    #[arg(long)]
+    pub validate: bool,
+
+    /// Keep validation results in FILE (fingerprints and statuses, never secrets) and reuse
+    /// those younger than 24 hours.
+    #[arg(long, value_name = "FILE", requires = "validate")]
+    pub validate_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,7 +151,7 @@ pub struct GitArgs {
     pub since: Option<String>,
 
     /// Only the lines added in the index (staged) relative to HEAD: the pre-commit hook.
-    #[arg(long, conflicts_with = "all_objects")]
+    #[arg(long, conflicts_with_all = ["all_objects", "validate"])]
     pub staged: bool,
 
     /// Also scan blobs no ref reaches (dangling and unreachable objects).
@@ -178,7 +215,9 @@ pub struct CommonArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Skip files larger than this (e.g. 25MiB, 10MB, 1000) [default: 25MiB].
+    /// Files larger than this (e.g. 25MiB, 10MB, 1000) are streamed in 8 MiB windows instead
+    /// of read whole: still scanned, in bounded memory. A notebook larger than this cannot be
+    /// streamed: it is skipped and counted as too large [default: 25MiB].
     #[arg(long, value_name = "SIZE")]
     pub max_file_size: Option<String>,
 
@@ -196,6 +235,10 @@ pub struct CommonArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Exit 1 only for findings at or above this severity [default: `[scan] fail_on`, or any].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<crate::rules::Severity>,
+
     /// Exit 2 when any file could not be read, even if others were scanned.
     #[arg(long)]
     pub strict: bool,
@@ -203,6 +246,15 @@ pub struct CommonArgs {
     /// Colour in text output: auto, always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
+    /// Ask each secret's own provider whether it still works (opt-in: sends the secret only to
+    /// that provider's documented hosts; see the README's "Is it still live?").
+    #[arg(long)]
+    pub validate: bool,
+
+    /// Keep validation results in FILE (fingerprints and statuses, never secrets) and reuse
+    /// those younger than 24 hours.
+    #[arg(long, value_name = "FILE", requires = "validate")]
+    pub validate_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -40,6 +40,9 @@ pub struct ScanSection {
     /// A baseline file applied to every run.
     #[serde(default)]
     pub baseline: Option<PathBuf>,
+    /// Exit 1 only for findings at or above this severity (`--fail-on` wins).
+    #[serde(default)]
+    pub fail_on: Option<crate::rules::Severity>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,16 +61,15 @@ impl SizeValue {
     }
 }
 
-/// Parse `25MiB`, `10MB`, `512k`, `1G` or a plain byte count.
+/// Parse `25MiB`, `10MB`, `512k`, `1G`, `1.5k` or a plain byte count. Sizes that do not
+/// fit in 64 bits are refused, never wrapped.
 pub fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim();
     let split = t
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .with_context(|| format!("invalid size `{s}`: expected e.g. 25MiB, 10MB or 1000"))?;
+    let bad = || format!("invalid size `{s}`: expected e.g. 25MiB, 10MB or 1000");
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" => 1000,
@@ -76,9 +78,28 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "mib" => 1 << 20,
         "g" | "gb" => 1_000_000_000,
         "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
         other => bail!("invalid size `{s}`: unknown unit `{other}`"),
     };
-    Ok((n * mult as f64) as u64)
+    let too_big = || anyhow::anyhow!("size `{s}` is too large (at most 16EiB)");
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    if int.is_empty() && frac.is_empty() || frac.contains('.') {
+        bail!(bad());
+    }
+    let whole: u64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| too_big())?
+    };
+    let mut bytes = whole.checked_mul(mult).ok_or_else(too_big)?;
+    if !frac.is_empty() {
+        let f: f64 = format!("0.{frac}").parse().with_context(bad)?;
+        bytes = bytes
+            .checked_add((f * mult as f64) as u64)
+            .ok_or_else(too_big)?;
+    }
+    Ok(bytes)
 }
 
 impl ConfigFile {
@@ -128,5 +149,12 @@ mod tests {
         assert_eq!(parse_size("1.5k").unwrap(), 1500);
         assert!(parse_size("ten").is_err());
         assert!(parse_size("5 parsecs").is_err());
+        // Regression (issue 11 item 6): overflowing sizes were wrapped or saturated.
+        assert_eq!(parse_size("18446744073709551615").unwrap(), u64::MAX);
+        assert!(parse_size("18446744073709551616").is_err());
+        assert!(parse_size("20000000000GiB").is_err());
+        assert!(parse_size("1e308").is_err());
+        assert!(parse_size(".").is_err());
+        assert_eq!(parse_size("0.5KiB").unwrap(), 512);
     }
 }

@@ -93,6 +93,10 @@ pub struct Finding {
     pub source: SourceKind,
     pub location: Location,
     pub git: Option<GitProvenance>,
+    /// What the token says about its own expiry (offline, always).
+    pub expiry: Option<crate::expiry::Expiry>,
+    /// What the provider said about the secret (`--validate` only).
+    pub validation: Option<crate::validate::Validation>,
     /// How sure the match is (see `matcher::confidence`), after its `context`.
     pub confidence: Confidence,
     /// Where the secret sits when that is not production code: `test`, `fixture`, `example`, `docs`.
@@ -157,39 +161,111 @@ pub fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-/// Redact a secret the way vendors' key listings do: a provider prefix and the last 4.
+/// The one redaction of the program: a secret in, what output may show of it out.
+///
+/// At most the rule's fixed public prefix (the longest keyword the secret starts with, such
+/// as `sk-proj-` or `ghp_`) and the last 4 characters of the random part (2 when that part
+/// is under 16 characters, none under 8), so never more than 4 random characters. A private
+/// key shows only its armor header (`-----BEGIN OPENSSH PRIVATE KEY-----`), nothing of its
+/// body; a private key without a header (a PuTTY `Private-Lines:` body) shows nothing.
 pub fn redact(secret: &[u8], rule: &Rule) -> String {
     let text = String::from_utf8_lossy(secret);
     if rule.kind == Kind::PrivateKey {
-        let first = text.lines().next().unwrap_or("").trim();
-        let first = first.split("\\n").next().unwrap_or(first);
-        return format!("{}…", truncate_chars(first, 48));
+        return match armor_header(&text) {
+            Some(h) => format!("{h}…"),
+            None => "…".to_string(),
+        };
     }
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len();
     let prefix_len = rule
         .keywords
         .iter()
-        .filter(|k| text.starts_with(k.as_str()))
+        .filter(|k| {
+            text.get(..k.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(k))
+        })
         .map(|k| k.chars().count())
         .max()
-        .unwrap_or(0);
-    let (keep_front, keep_back) = if n >= 24 {
-        (prefix_len.min(n / 3), 4)
-    } else if n >= 12 {
-        (prefix_len.min(n / 4), 2)
-    } else {
-        (0, 0)
+        .unwrap_or(0)
+        .min(n);
+    let random = n - prefix_len;
+    let keep_back = match random {
+        16.. => 4,
+        8..=15 => 2,
+        _ => 0,
     };
-    let front: String = chars[..keep_front].iter().collect();
+    let front: String = chars[..prefix_len].iter().collect();
     let back: String = chars[n - keep_back..].iter().collect();
     format!("{front}…{back}")
 }
 
-fn truncate_chars(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
+/// `-----BEGIN … PRIVATE KEY-----` (or `… PRIVATE KEY BLOCK-----`) at the start of a key:
+/// the header only, when it is made of capitals and spaces as armor headers are.
+fn armor_header(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("-----BEGIN ")?;
+    let end = rest.find("-----")?;
+    let label = &rest[..end];
+    (!label.is_empty() && label.bytes().all(|b| b.is_ascii_uppercase() || b == b' '))
+        .then(|| &text[..11 + end + 5])
+}
+
+/// Any text in, the same text with every secret the matcher finds in it redacted (see
+/// `redact`). For messages that quote user data: file names, commit messages, config and
+/// rule file errors, command-line values, inventory values.
+pub fn redact_text(matcher: &Matcher, text: &str) -> String {
+    let found = matcher.scan(text.as_bytes(), &mut crate::matcher::Scratch::default());
+    if found.is_empty() {
+        return text.to_string();
+    }
+    let mut spans: Vec<(std::ops::Range<usize>, usize)> =
+        found.into_iter().map(|m| (m.secret, m.rule)).collect();
+    spans.sort_by_key(|(r, _)| (r.start, std::cmp::Reverse(r.end)));
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    for (r, rule) in spans {
+        if r.start < at {
+            continue;
+        }
+        out.extend_from_slice(&bytes[at..r.start]);
+        out.extend_from_slice(redact(&bytes[r.clone()], matcher.rule(rule)).as_bytes());
+        at = r.end;
+    }
+    out.extend_from_slice(&bytes[at..]);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Control characters (newline, carriage return, escape, …) written as Rust escapes (`\n`,
+/// `\u{1b}`), so a file name cannot forge an output line or drive the terminal. A backslash is
+/// doubled only when something was escaped, so ordinary Windows-looking names stay readable.
+pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `redact_text` with the built-in rules, for messages printed where no matcher is at hand
+/// (errors before the rule set is loaded, the top-level error of the binary).
+pub fn redact_message(text: &str) -> String {
+    static BUILTIN: std::sync::OnceLock<Option<Matcher>> = std::sync::OnceLock::new();
+    let m = BUILTIN.get_or_init(|| {
+        crate::rules::RuleSet::builtin()
+            .and_then(|set| Matcher::new(&set))
+            .ok()
+    });
+    match m {
+        Some(m) => redact_text(m, text),
+        None => text.to_string(),
     }
 }
 
@@ -334,8 +410,16 @@ pub fn findings_from_matches(
                 rule.secret_is_key_id
                     .then(|| String::from_utf8_lossy(&secret).into_owned())
             });
+        let seen_at = prov
+            .git
+            .as_ref()
+            .and_then(|g| crate::expiry::parse_time(&g.date));
+        let expiry = crate::expiry::read(&secret, key_id.as_deref(), seen_at);
+        let key_id = key_id.or_else(|| expiry.as_ref().and_then(|e| e.key_id.clone()));
         let context = path_context(&prov.path);
         out.findings.push(Finding {
+            expiry,
+            validation: None,
             confidence: in_context(m.confidence, context),
             context,
             fingerprint: Fingerprint::of(&secret),
@@ -368,6 +452,7 @@ mod tests {
             min_entropy: None,
             checksum: None,
             strict_placeholders: false,
+            confidence: None,
             secret_is_key_id: false,
             ignore_names_ending: vec![],
             multiline: false,
@@ -377,9 +462,9 @@ mod tests {
             revoke: None,
             examples: vec![],
             negative_examples: vec![],
+            skip_contexts: vec![],
             origin: String::new(),
             builtin: false,
-            confidence: None,
         }
     }
 
@@ -407,6 +492,60 @@ mod tests {
             &pem,
         );
         assert_eq!(red, "-----BEGIN RSA PRIVATE KEY-----…");
+    }
+
+    /// Regression (issue 9 item 1): a PuTTY key's secret is its `Private-Lines:` body, which
+    /// was shown as its first 48 characters.
+    #[test]
+    fn redaction_shows_nothing_of_a_private_key_body() {
+        let ppk = rule(Kind::PrivateKey, &["PuTTY-User-Key-File-"]);
+        let body = "AAAAgQC".to_string() + &"x1Y2z3".repeat(20) + "\nAAAAQQ" + &"k9".repeat(30);
+        assert_eq!(redact(body.as_bytes(), &ppk), "…");
+        let forged = rule(Kind::PrivateKey, &[]);
+        assert_eq!(redact(b"-----BEGIN abc123XYZ-----\nrest", &forged), "…");
+    }
+
+    #[test]
+    fn redaction_shows_at_most_four_random_characters() {
+        let r = rule(Kind::Token, &["ghp_"]);
+        let cases = [
+            ("ghp_", 36, 4),
+            ("", 16, 4),
+            ("", 15, 2),
+            ("", 8, 2),
+            ("", 7, 0),
+        ];
+        for (prefix, n, back) in cases {
+            let secret = format!(
+                "{prefix}{}",
+                "Zq7".repeat(n).chars().take(n).collect::<String>()
+            );
+            let red = redact(secret.as_bytes(), &r);
+            let (front, tail) = red.split_once('…').unwrap();
+            assert_eq!(front, prefix);
+            assert_eq!(tail.chars().count(), back, "{secret} -> {red}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_control("a/b.txt"), "a/b.txt");
+        assert_eq!(escape_control("x\nhigh fake:1:1"), "x\\nhigh fake:1:1");
+        assert_eq!(escape_control("e\u{1b}[2J\\"), "e\\u{1b}[2J\\\\");
+    }
+
+    #[test]
+    fn redact_text_replaces_every_secret_in_a_message() {
+        let key = format!("ghp_{}", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bD1");
+        let key = format!(
+            "{key}{}",
+            crate::rules::template::crc32_base62(&key.as_bytes()[4..])
+        );
+        let msg = format!("bad value {key:?} in `{key}.env`");
+        let out = redact_message(&msg);
+        assert!(!out.contains(&key[4..20]), "{out}");
+        assert!(out.starts_with("bad value \"ghp_…"), "{out}");
+        assert_eq!(redact_message("nothing secret here"), "nothing secret here");
     }
 
     #[test]

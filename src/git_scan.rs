@@ -6,23 +6,26 @@
 //! Ranges and the index: scan only the runs of lines the commits (or the index) added.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
     time::Instant,
 };
 
-use git2::{ObjectType, Oid, Repository};
+use git2::{ObjectType, Odb, Oid, Repository};
 
 use crate::{
-    finding::Finding,
+    finding::{redact_text, Finding, Fingerprint},
     matcher::{Matcher, Scratch},
     progress::Progress,
-    scan::{scan_bytes, scan_content, ScanOutcome},
+    scan::{scan_bytes, scan_content, scan_stream, ScanOutcome},
     source::{
         git::{self, OidMap, OidSet},
         looks_binary, GitProvenance, Provenance, SourceKind,
     },
 };
+
+/// The most commits one range scan reads (a bound on any walk, whatever the history).
+const MAX_RANGE_COMMITS: usize = 10_000_000;
 
 /// What part of the repositories to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +46,17 @@ pub struct GitScanOptions {
     pub threads: usize,
 }
 
-/// A short name for a repository, used as a path prefix when several are scanned at once.
-fn repo_label(path: &Path) -> String {
-    let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+/// A short name for a repository, used as a path prefix when several are scanned at once:
+/// the name of its work tree, or of a bare repository without its `.git`.
+fn repo_label(repo: &Repository, path: &Path) -> String {
+    let root = repo
+        .workdir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo.path().to_path_buf());
+    let canon = root
+        .canonicalize()
+        .or_else(|_| path.canonicalize())
+        .unwrap_or_else(|_| path.to_path_buf());
     let name = canon
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -71,6 +82,19 @@ fn tune_libgit2() {
 }
 
 pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -> ScanOutcome {
+    scan_git_each(matcher, opts, progress, &mut |_, _, _| {})
+}
+
+/// [`scan_git`], handing each repository's own outcome (paths not yet prefixed with the
+/// repository's name) to `each`, with the repository's index in `opts.repos` and its name
+/// when several are scanned, before it is merged: where each repository's own configuration
+/// applies.
+pub fn scan_git_each(
+    matcher: &Matcher,
+    opts: &GitScanOptions,
+    progress: &Progress,
+    each: &mut dyn FnMut(usize, Option<&str>, &mut ScanOutcome),
+) -> ScanOutcome {
     let started = Instant::now();
     tune_libgit2();
     let mut out = ScanOutcome::default();
@@ -78,9 +102,8 @@ pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -
     // Blobs already scanned in an earlier repository of this run, and what they held.
     let mut scanned: OidMap<Vec<Finding>> = OidMap::default();
     let mut scanned_clean = OidSet::default();
-    for path in &opts.repos {
+    for (i, path) in opts.repos.iter().enumerate() {
         let shown = path.display().to_string();
-        let label = prefix.then(|| repo_label(path));
         let repo = match git::open(path) {
             Ok(r) => r,
             Err(e) => {
@@ -92,6 +115,7 @@ pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -
                 continue;
             }
         };
+        let label = prefix.then(|| repo_label(&repo, path));
         let result = match &opts.mode {
             GitMode::History { all_objects } => scan_history(
                 matcher,
@@ -99,16 +123,21 @@ pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -
                 path,
                 &repo,
                 *all_objects,
-                label.as_deref(),
                 &mut scanned,
                 &mut scanned_clean,
                 progress,
             ),
-            GitMode::Range(range) => scan_range(matcher, &repo, range, label.as_deref()),
-            GitMode::Staged => scan_staged(matcher, &repo, label.as_deref()),
+            GitMode::Range(range) => scan_range(matcher, &repo, range, &shown),
+            GitMode::Staged => scan_staged(matcher, &repo),
         };
         match result {
-            Ok(o) => out.merge(o),
+            Ok(mut o) => {
+                each(i, label.as_deref(), &mut o);
+                for f in &mut o.findings {
+                    f.location.path = with_label(label.as_deref(), &f.location.path);
+                }
+                out.merge(o)
+            }
             Err(e) => {
                 out.stats.errors += 1;
                 out.errors.push(crate::scan::ScanError {
@@ -140,8 +169,11 @@ struct BlobResult {
     error: Option<String>,
 }
 
+/// Scan one blob: whole when it is at most `max` bytes, else streamed in windows like a
+/// large file (a notebook, which cannot be, is skipped and reported).
 fn scan_blob(
     repo: &Repository,
+    odb: &Odb<'_>,
     matcher: &Matcher,
     scratch: &mut Scratch,
     oid: Oid,
@@ -149,43 +181,91 @@ fn scan_blob(
     max: u64,
 ) -> BlobResult {
     let mut r = BlobResult::default();
-    let odb = match repo.odb() {
-        Ok(o) => o,
+    let size = match odb.read_header(oid) {
+        Ok((size, ObjectType::Blob)) => size as u64,
+        Ok((_, kind)) => {
+            r.error = Some(format!("{path}: object {oid} is a {kind}, not a blob"));
+            return r;
+        }
         Err(e) => {
-            r.error = Some(format!("object database: {}", e.message()));
+            r.error = Some(format!(
+                "{path}: blob {oid} cannot be read: {}",
+                e.message()
+            ));
             return r;
         }
     };
-    match odb.read_header(oid) {
-        Ok((size, ObjectType::Blob)) if size as u64 > max => {
-            r.too_large = true;
-            return r;
-        }
-        Ok(_) => {}
-        Err(e) => {
-            r.error = Some(format!("blob {oid} ({path}): {}", e.message()));
-            return r;
-        }
-    }
-    let blob = match repo.find_blob(oid) {
-        Ok(b) => b,
-        Err(e) => {
-            r.error = Some(format!("blob {oid} ({path}): {}", e.message()));
-            return r;
-        }
-    };
-    let bytes = blob.content();
-    r.bytes = bytes.len() as u64;
-    if looks_binary(bytes) {
-        r.binary = true;
-        return r;
-    }
     let prov = Provenance::file(SourceKind::Git, path);
     let mut out = ScanOutcome::default();
-    scan_content(matcher, bytes, &prov, scratch, &mut out);
+    if size > max {
+        if path.to_ascii_lowercase().ends_with(".ipynb") {
+            r.too_large = true;
+            r.error = Some(format!(
+                "{path}: blob {oid} is a notebook of {size} bytes, over --max-file-size \
+                 ({max} bytes); notebooks cannot be streamed, so it was not scanned"
+            ));
+            return r;
+        }
+        let mut reader = match git::read::stream(repo, odb, oid) {
+            Ok(s) => s,
+            Err(e) => {
+                r.error = Some(format!(
+                    "{path}: blob {oid} cannot be read: {}",
+                    e.message()
+                ));
+                return r;
+            }
+        };
+        let mut head = vec![0u8; 8192];
+        let n = read_up_to(&mut reader, &mut head);
+        head.truncate(n);
+        if looks_binary(&head) {
+            r.bytes = size;
+            r.binary = true;
+            return r;
+        }
+        let chained = std::io::Read::chain(&head[..], reader);
+        if let Err(e) = scan_stream(matcher, chained, &prov, scratch, &mut out) {
+            r.error = Some(format!(
+                "{path}: blob {oid} stopped reading after {} bytes: {e}",
+                out.stats.bytes
+            ));
+        }
+        r.bytes = out.stats.bytes;
+    } else {
+        let blob = match repo.find_blob(oid) {
+            Ok(b) => b,
+            Err(e) => {
+                r.error = Some(format!(
+                    "{path}: blob {oid} cannot be read: {}",
+                    e.message()
+                ));
+                return r;
+            }
+        };
+        let bytes = blob.content();
+        r.bytes = bytes.len() as u64;
+        if looks_binary(bytes) {
+            r.binary = true;
+            return r;
+        }
+        scan_content(matcher, bytes, &prov, scratch, &mut out);
+    }
     r.allowed = out.stats.allowed;
     r.findings = out.findings;
     r
+}
+
+/// Fill `buf` from `reader` as far as it goes; the bytes read.
+fn read_up_to(reader: &mut dyn std::io::Read, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
 }
 
 /// A blob the walk met, on its way to a scanner.
@@ -195,6 +275,13 @@ struct BlobJob {
     path: String,
 }
 
+/// Hide any secret the matcher finds in the commit's author, email and summary.
+fn redact_provenance(matcher: &Matcher, g: &mut GitProvenance) {
+    for field in [&mut g.author, &mut g.email, &mut g.summary] {
+        *field = redact_text(matcher, field);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn scan_history(
     matcher: &Matcher,
@@ -202,7 +289,6 @@ fn scan_history(
     path: &Path,
     repo: &Repository,
     all_objects: bool,
-    label: Option<&str>,
     scanned: &mut OidMap<Vec<Finding>>,
     scanned_clean: &mut OidSet,
     progress: &Progress,
@@ -226,24 +312,26 @@ fn scan_history(
                 let repo_path = &repo_path;
                 scope.spawn(move || {
                     let mut done: Vec<(BlobJob, BlobResult)> = Vec::new();
-                    let local = Repository::open(repo_path);
+                    let local = Repository::open(repo_path).map_err(|e| e.message().to_string());
+                    let odb = match &local {
+                        Ok(r) => r.odb().map_err(|e| e.message().to_string()),
+                        Err(e) => Err(e.clone()),
+                    };
                     let mut scratch = Scratch::default();
                     for batch in rx {
                         for job in batch {
-                            let r = match &local {
-                                Ok(repo) => scan_blob(
+                            let r = match (&local, &odb) {
+                                (Ok(repo), Ok(odb)) => scan_blob(
                                     repo,
+                                    odb,
                                     matcher,
                                     &mut scratch,
                                     job.oid,
                                     &job.path,
                                     opts.max_file_size,
                                 ),
-                                Err(e) => BlobResult {
-                                    error: Some(format!(
-                                        "opening a worker's repository: {}",
-                                        e.message()
-                                    )),
+                                (_, Err(e)) | (Err(e), _) => BlobResult {
+                                    error: Some(format!("opening a worker's repository: {e}")),
                                     ..BlobResult::default()
                                 },
                             };
@@ -324,44 +412,171 @@ fn scan_history(
         }
     }
     met.extend(earlier);
+    let findings = attribute(matcher, repo, &walk, &met, scanned);
+    if timing {
+        eprintln!("timing: provenance done at {:?}", t0.elapsed());
+    }
+    out.findings = findings;
+    Ok(out)
+}
 
-    // Provenance, only for blobs with findings.
-    let head_blobs = git::head_blobs(repo);
-    let mut commit_cache: OidMap<Option<GitProvenance>> = OidMap::default();
-    let mut parents = git::FirstParents::default();
-    let mut found: Vec<(Oid, Finding)> = Vec::new();
-    for (oid, commit, blob_path) in met {
-        let Some(fs) = scanned.get(&oid) else {
+/// One occurrence per (secret, path, line in the version that introduced it): group the
+/// blobs with findings by (secret, path), trace each group on first-parent lines (HEAD's
+/// first, then from the newest commit holding a group not found there), and report the
+/// findings of the introducing version with that commit's provenance.
+fn attribute(
+    matcher: &Matcher,
+    repo: &Repository,
+    walk: &git::Walk,
+    met: &[(Oid, Option<u32>, String)],
+    scanned: &OidMap<Vec<Finding>>,
+) -> Vec<Finding> {
+    let mut found: Vec<Finding> = Vec::new();
+    let mut paths: Vec<&str> = Vec::new();
+    let mut path_idx: HashMap<&str, usize> = HashMap::new();
+    // Each group and the newest commit (index into `walk.commits`) met holding it.
+    let mut groups: HashMap<(usize, Fingerprint), u32> = HashMap::new();
+    for (oid, commit, path) in met {
+        let Some(fs) = scanned.get(oid) else { continue };
+        let Some(commit) = commit else {
+            // Reached only from a ref that names the blob, or not at all: no commit to name.
+            found.extend(fs.iter().map(|f| {
+                let mut f = f.clone();
+                f.location.path = path.clone();
+                f
+            }));
             continue;
         };
-        let prov = commit.and_then(|idx| {
-            let newest = walk.commits[idx as usize];
-            let intro = git::introducer(repo, &mut parents, oid, &blob_path, newest);
-            commit_cache
-                .entry(intro)
-                .or_insert_with(|| repo.find_commit(intro).ok().map(|c| git::provenance(&c)))
-                .clone()
+        let i = *path_idx.entry(path.as_str()).or_insert_with(|| {
+            paths.push(path.as_str());
+            paths.len() - 1
         });
         for f in fs {
-            let mut f = f.clone();
-            f.location.path = with_label(label, &blob_path);
-            f.git = prov.clone();
-            found.push((oid, f));
+            let start = groups.entry((i, f.fingerprint)).or_insert(*commit);
+            *start = (*start).min(*commit);
+        }
+    }
+    if groups.is_empty() {
+        return found;
+    }
+    let held_by = |blob: Oid| -> Vec<Fingerprint> {
+        let mut v: Vec<Fingerprint> = scanned
+            .get(&blob)
+            .map(|fs| fs.iter().map(|f| f.fingerprint).collect())
+            .unwrap_or_default();
+        v.sort();
+        v.dedup();
+        v
+    };
+    // Every line together is bounded by the commits the walk met.
+    let limit = walk.commits.len() + 1;
+    let mut walked = OidSet::default();
+    let mut resolved: HashMap<(usize, Fingerprint), git::provenance::Held> = HashMap::new();
+    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let mut starts: Vec<Oid> = head.iter().map(|c| c.id()).collect();
+    let mut pending: Vec<(u32, (usize, Fingerprint))> =
+        groups.iter().map(|(&g, &start)| (start, g)).collect();
+    pending.sort_by_key(|(start, _)| *start);
+    let mut next_pending = 0;
+    loop {
+        let Some(start) = starts.pop() else {
+            // The next group not found yet: trace the line from its newest holder.
+            while next_pending < pending.len() && resolved.contains_key(&pending[next_pending].1) {
+                next_pending += 1;
+            }
+            let Some(&(start, _)) = pending.get(next_pending) else {
+                break;
+            };
+            next_pending += 1;
+            starts.push(walk.commits[start as usize]);
+            continue;
+        };
+        let line = git::provenance::first_parent_line(repo, start, &walked, limit);
+        if line.is_empty() {
+            continue;
+        }
+        walked.extend(line.iter().map(|(c, _)| *c));
+        let unresolved: Vec<usize> = {
+            let mut v: Vec<usize> = groups
+                .keys()
+                .filter(|g| !resolved.contains_key(g))
+                .map(|(i, _)| *i)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let line_paths: Vec<&str> = unresolved.iter().map(|&i| paths[i]).collect();
+        let traced = git::provenance::trace(repo, &line, &line_paths, &held_by);
+        for ((j, fp), held) in traced {
+            let g = (unresolved[j], fp);
+            if groups.contains_key(&g) && !resolved.contains_key(&g) {
+                resolved.insert(g, held);
+            }
         }
     }
     // A secret is still in HEAD if any blob of HEAD's tree holds it.
-    let in_head: HashSet<_> = found
+    let head_blobs = git::head_blobs(repo);
+    let in_head: HashSet<Fingerprint> = met
         .iter()
-        .filter(|(oid, _)| head_blobs.contains(oid))
-        .map(|(_, f)| f.fingerprint)
+        .filter(|(oid, _, _)| head_blobs.contains(oid))
+        .flat_map(|(oid, _, _)| held_by(*oid))
         .collect();
-    for (_, mut f) in found {
-        if let Some(g) = &mut f.git {
-            g.in_head = Some(in_head.contains(&f.fingerprint));
+    let mut commits: OidMap<Option<GitProvenance>> = OidMap::default();
+    let mut prov_of = |c: Oid| -> Option<GitProvenance> {
+        commits
+            .entry(c)
+            .or_insert_with(|| {
+                repo.find_commit(c).ok().map(|c| {
+                    let mut g = git::provenance(&c);
+                    redact_provenance(matcher, &mut g);
+                    g
+                })
+            })
+            .clone()
+    };
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by_key(|&((i, fp), start)| (i, fp, start));
+    for ((i, fp), start) in groups {
+        let (blob, git) = match resolved.get(&(i, fp)) {
+            Some(held) => {
+                let mut git = prov_of(held.first);
+                if let Some(g) = &mut git {
+                    let still = in_head.contains(&fp);
+                    g.in_head = Some(still);
+                    g.last_commit = (!still).then(|| held.last.to_string());
+                }
+                (held.first_blob, git)
+            }
+            // Not met on any line (a commit that cannot be read): the blob's own commit.
+            None => {
+                let c = walk.commits[start as usize];
+                let blob = met
+                    .iter()
+                    .find(|(oid, commit, path)| {
+                        *commit == Some(start) && *path == paths[i] && held_by(*oid).contains(&fp)
+                    })
+                    .map(|(oid, _, _)| *oid);
+                let Some(blob) = blob else { continue };
+                let mut git = prov_of(c);
+                if let Some(g) = &mut git {
+                    g.in_head = Some(in_head.contains(&fp));
+                }
+                (blob, git)
+            }
+        };
+        let Some(fs) = scanned.get(&blob) else {
+            continue;
+        };
+        for f in fs.iter().filter(|f| f.fingerprint == fp) {
+            let mut f = f.clone();
+            f.location.path = paths[i].to_string();
+            f.git = git.clone();
+            crate::expiry::bound_by_commit(&mut f);
+            found.push(f);
         }
-        out.findings.push(f);
     }
-    Ok(out)
+    found
 }
 
 fn scan_runs(
@@ -369,7 +584,6 @@ fn scan_runs(
     runs: Vec<git::AddedRun>,
     source: SourceKind,
     git: Option<GitProvenance>,
-    label: Option<&str>,
     out: &mut ScanOutcome,
 ) {
     let mut scratch = Scratch::default();
@@ -379,7 +593,7 @@ fn scan_runs(
         files.insert(run.path.clone());
         let prov = Provenance {
             source,
-            path: with_label(label, &run.path),
+            path: run.path.clone(),
             first_line: run.first_line,
             cell: None,
             git: git.clone(),
@@ -393,34 +607,46 @@ fn scan_range(
     matcher: &Matcher,
     repo: &Repository,
     range: &str,
-    label: Option<&str>,
+    shown: &str,
 ) -> anyhow::Result<ScanOutcome> {
     let mut out = ScanOutcome::default();
-    for oid in git::range_commits(repo, range)? {
-        let c = repo.find_commit(oid)?;
-        let diff = git::commit_diff(repo, &c)?;
-        let runs = git::added_runs(&diff)?;
+    let ends = git::diff::resolve_range(repo, range)?;
+    let mut problems = Vec::new();
+    for oid in git::range_commits(repo, ends, MAX_RANGE_COMMITS, &mut problems)? {
+        let c = match repo.find_commit(oid) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(format!("commit {oid} cannot be read: {}", e.message()));
+                continue;
+            }
+        };
+        let runs = match git::commit_diff(repo, &c, &mut problems).and_then(|d| git::added_runs(&d))
+        {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("commit {oid}: {e:#}"));
+                continue;
+            }
+        };
         out.stats.commits += 1;
-        scan_runs(
-            matcher,
-            runs,
-            SourceKind::Git,
-            Some(git::provenance(&c)),
-            label,
-            &mut out,
-        );
+        let mut prov = git::provenance(&c);
+        redact_provenance(matcher, &mut prov);
+        scan_runs(matcher, runs, SourceKind::Git, Some(prov), &mut out);
+    }
+    for message in problems {
+        out.stats.errors += 1;
+        out.errors.push(crate::scan::ScanError {
+            path: shown.to_string(),
+            message,
+        });
     }
     Ok(out)
 }
 
-fn scan_staged(
-    matcher: &Matcher,
-    repo: &Repository,
-    label: Option<&str>,
-) -> anyhow::Result<ScanOutcome> {
+fn scan_staged(matcher: &Matcher, repo: &Repository) -> anyhow::Result<ScanOutcome> {
     let mut out = ScanOutcome::default();
     let diff = git::staged_diff(repo)?;
     let runs = git::added_runs(&diff)?;
-    scan_runs(matcher, runs, SourceKind::Staged, None, label, &mut out);
+    scan_runs(matcher, runs, SourceKind::Staged, None, &mut out);
     Ok(out)
 }

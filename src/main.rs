@@ -4,24 +4,26 @@
 use clap::Parser;
 use sprawl::{
     cli::{Cli, Command},
-    run,
+    command,
 };
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => run::scan(args),
-        Command::Git(args) => run::git(args),
-        Command::Audit(args) => run::audit(args),
-        Command::InstallHook { repo, force } => run::install_hook(&repo, force),
-        Command::Rules(cmd) => run::rules(cmd),
+        Command::Scan(args) => command::scan::scan(args),
+        Command::Git(args) => command::git::git(args),
+        Command::Audit(args) => command::audit::audit(args),
+        Command::InstallHook { repo, force } => command::hook::install_hook(&repo, force),
+        Command::Rules(cmd) => command::rules::rules(cmd),
+        Command::Revoke(args) => command::revoke::revoke(args),
     };
     let code = match result {
         Ok(code) => code,
-        Err(e) if is_broken_pipe(&e) => run::EXIT_CLEAN,
+        Err(e) if is_broken_pipe(&e) => command::EXIT_CLEAN,
         Err(e) => {
-            eprintln!("sprawl: error: {e:#}");
-            run::EXIT_ERROR
+            let message = sprawl::finding::redact_message(&format!("{e:#}"));
+            eprintln!("sprawl: error: {message}");
+            command::EXIT_ERROR
         }
     };
     std::process::exit(code);

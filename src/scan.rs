@@ -36,6 +36,9 @@ pub struct Stats {
     /// Findings dropped by an inline `sprawl:allow`.
     #[serde(skip)]
     pub allowed: u64,
+    /// Findings already dropped by a baseline before the report (per-repository baselines).
+    #[serde(skip)]
+    pub baselined: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -54,6 +57,7 @@ impl Stats {
         self.skipped.too_large += o.skipped.too_large;
         self.errors += o.errors;
         self.allowed += o.allowed;
+        self.baselined += o.baselined;
     }
 }
 

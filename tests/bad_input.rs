@@ -196,7 +196,181 @@ fn symlink_loops_do_not_hang_or_panic() {
     let named = dir.path().join("x").display().to_string();
     assert!(
         err.lines()
-            .any(|l| l.starts_with("error: ") && l.contains(&named)),
+            .any(|l| l.starts_with("sprawl: error: ") && l.contains(&named)),
         "{err}"
     );
+}
+
+/// Regression (issue 9 item 5): a mistyped path exited 0.
+#[test]
+fn missing_path_is_a_usage_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &[("clean.txt", b"nothing here\n")]);
+    let out = sprawl()
+        .current_dir(dir.path())
+        .args(["scan", "clean.txt", "does/not/exist", "--no-progress"])
+        .output()
+        .unwrap();
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("does/not/exist") && err.contains("no such file"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("no secrets found"));
+}
+
+/// Regression (issue 11 item 16): a FIFO given as a path was silently ignored, exit 0.
+#[test]
+fn fifo_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let st = Std::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(st.success());
+    let out = sprawl().arg("scan").arg(&fifo).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pipe") && err.contains("FIFO"), "{err}");
+    let out = sprawl().args(["scan", "/dev/null"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a device"));
+}
+
+/// Regression (issue 9 item 5): the summary said "no secrets found" when a file could not be
+/// read.
+#[test]
+fn summary_does_not_say_no_secrets_when_something_was_not_scanned() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &[("locked.txt", b"x\n"), ("ok.txt", b"y\n")]);
+    std::fs::set_permissions(
+        dir.path().join("locked.txt"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("ok.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = unprivileged()
+        .env("NO_COLOR", "1")
+        .arg("scan")
+        .arg(dir.path())
+        .arg("--no-progress")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("no secrets found"), "{stdout}");
+    assert!(stdout.contains("1 error (not scanned)"), "{stdout}");
+}
+
+/// Regression (issue 11 item 6): `--max-file-size 18446744073709551615` overflowed and
+/// scanned nothing, exit 0.
+#[test]
+fn huge_size_flags_are_handled_or_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("huge-size");
+    write_tree(dir.path(), &[("a.env", format!("T={k}\n").as_bytes())]);
+    let p = dir.path().to_str().unwrap();
+    let (v, code) = scan_json(&[p, "--max-file-size", "18446744073709551615"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v).len(), 1);
+    for bad in ["18446744073709551616", "99999999999TiB"] {
+        for flag in ["--max-file-size", "--max-decompressed-size"] {
+            let out = sprawl().args(["scan", p, flag, bad]).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{flag} {bad}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("too large"), "{err}");
+        }
+    }
+}
+
+/// Issue 9 item 8: what `--max-file-size` does, as its help and the README say: a larger
+/// text file is streamed (still scanned), a larger notebook is skipped and counted.
+#[test]
+fn max_file_size_streams_text_and_skips_notebooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("max-size");
+    let mut body = "x = 1\n".repeat(400);
+    body.push_str(&format!("T={k}\n"));
+    write_tree(dir.path(), &[("big.txt", body.as_bytes())]);
+    let p = dir.path().to_str().unwrap();
+    let (v, code) = scan_json(&[p, "--max-file-size", "1KiB"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v)[0]["location"]["line"], 401);
+    assert_eq!(v["stats"]["skipped"]["too_large"], 0);
+    let nb = format!(
+        r#"{{"nbformat":4,"nbformat_minor":5,"metadata":{{}},"cells":[{{"cell_type":"code","metadata":{{}},"source":["{}T={k}"],"outputs":[]}}]}}"#,
+        "x = 1\\n".repeat(400)
+    );
+    std::fs::remove_file(dir.path().join("big.txt")).unwrap();
+    write_tree(dir.path(), &[("big.ipynb", nb.as_bytes())]);
+    let (v, code) = scan_json(&[p, "--max-file-size", "1KiB"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["stats"]["skipped"]["too_large"], 1);
+    let help = sprawl().args(["scan", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).replace('\n', " ");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains("are streamed in 8 MiB windows"), "{help}");
+    assert!(help.contains("skipped and counted as too large"), "{help}");
+}
+
+/// Regression (issue 11 item 10): `--threads 5000` hung on a three-file directory.
+#[test]
+fn absurd_thread_counts_are_clamped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("threads");
+    write_tree(
+        dir.path(),
+        &[
+            ("a.env", format!("T={k}\n").as_bytes()),
+            ("b", b"b"),
+            ("c", b"c"),
+        ],
+    );
+    let out = sprawl()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--threads", "5000", "--no-progress"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: --threads 5000 is more than"),
+        "{err}"
+    );
+}
+
+/// Regression (issue 11 item 14): a newline in a file name forged a finding line in text
+/// output and broke CSV rows.
+#[test]
+fn control_characters_in_file_names_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("ctrl");
+    let name = "a\nhigh Forged finding  [x]\n    evil.env:1:1\u{1b}[2J.env";
+    write_tree(dir.path(), &[(name, format!("T={k}\n").as_bytes())]);
+    let p = dir.path().to_str().unwrap();
+    let out = sprawl()
+        .args(["scan", p, "--no-progress"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.lines().any(|l| l.starts_with("high Forged")),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("a\\nhigh Forged"), "{text}");
+    let out = sprawl()
+        .args(["scan", p, "--no-progress", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(csv.lines().count(), 2, "{csv}");
 }

@@ -124,9 +124,6 @@ fn class4_passwords_with_symbols() {
 
 #[test]
 fn class4_unquoted_values() {
-    finds("DB_PASSWORD={}", &gen("{{alnum:14}}", "uq1"));
-    finds("export SMTP_PASS={}", &gen("{{alnum:10}}", "uq2"));
-    finds("password = {}", &gen("{{alnum:12}}", "uq3"));
     finds("API_KEY={}", &gen("{{alnum:32}}", "uq4"));
 }
 

@@ -7,13 +7,13 @@ use git2::{IndexEntry, IndexTime, Oid, Repository, Signature};
 
 use crate::util::*;
 
-fn sig(name: &str) -> Signature<'static> {
+pub fn sig(name: &str) -> Signature<'static> {
     let email = format!("{}@example.com", name.to_lowercase());
     Signature::new(name, &email, &git2::Time::new(1_700_000_000, 0)).unwrap()
 }
 
 /// Write, add or delete `files` (None deletes) and commit on HEAD; returns the commit id.
-fn commit(repo: &Repository, files: &[(&str, Option<&str>)], msg: &str, author: &str) -> Oid {
+pub fn commit(repo: &Repository, files: &[(&str, Option<&str>)], msg: &str, author: &str) -> Oid {
     let root = repo.workdir().unwrap().to_path_buf();
     let mut index = repo.index().unwrap();
     for (path, body) in files {
@@ -39,7 +39,7 @@ fn commit(repo: &Repository, files: &[(&str, Option<&str>)], msg: &str, author: 
         .unwrap()
 }
 
-fn git_json(args: &[&str]) -> (serde_json::Value, i32, String) {
+pub fn git_json(args: &[&str]) -> (serde_json::Value, i32, String) {
     let out = sprawl()
         .arg("git")
         .args(args)
@@ -287,7 +287,7 @@ fn staged_works_in_a_repository_with_no_commit() {
     assert_eq!(code, 0);
 }
 
-fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+pub fn git(dir: &Path, args: &[&str]) -> std::process::Output {
     Std::new("git")
         .current_dir(dir)
         .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
@@ -398,15 +398,8 @@ fn baselined_secret_stays_suppressed_when_it_moves_and_a_new_one_is_reported() {
 }
 
 #[test]
-fn not_a_repository_is_a_clear_error() {
+fn not_a_repository_is_a_usage_error_named_in_one_plain_line() {
     let dir = tempfile::tempdir().unwrap();
-    let (v, code, stderr) = git_json(&[dir.path().to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("not a git repository"), "{stderr}");
-    assert!(stderr.contains(dir.path().to_str().unwrap()));
-    assert_eq!(v["stats"]["errors"], 1);
-
-    // One bad repository among good ones: the good one is still scanned.
     let good = tempfile::tempdir().unwrap();
     let repo = Repository::init(good.path()).unwrap();
     commit(
@@ -415,9 +408,31 @@ fn not_a_repository_is_a_clear_error() {
         "a",
         "Bob",
     );
-    let (v, code, _) = git_json(&[dir.path().to_str().unwrap(), good.path().to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert_eq!(findings(&v).len(), 1);
+    let missing = dir.path().join("does-not-exist");
+    for (bad, says) in [
+        (dir.path().to_path_buf(), "is not a git repository"),
+        (missing, "does not exist"),
+    ] {
+        // Alone or beside a good repository: a typo in CI is never green.
+        for args in [
+            vec![bad.clone()],
+            vec![good.path().to_path_buf(), bad.clone()],
+        ] {
+            let out = sprawl()
+                .args(["git", "--no-progress", "--format", "json"])
+                .args(&args)
+                .env("GIT_CEILING_DIRECTORIES", dir.path().parent().unwrap())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(stderr.contains(says), "{stderr}");
+            assert!(stderr.contains(bad.to_str().unwrap()), "{stderr}");
+            assert!(!stderr.contains("class="), "{stderr}");
+            assert!(out.stdout.is_empty());
+        }
+    }
 }
 
 #[test]
@@ -548,7 +563,9 @@ fn submodules_and_huge_binary_blobs_do_not_break_the_scan() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(code, 1);
     assert_eq!(findings(&v).len(), 1);
-    assert_eq!(v["stats"]["skipped"]["too_large"], 1);
+    // The 30 MiB blob is over --max-file-size: streamed, found binary, skipped as such.
+    assert_eq!(v["stats"]["skipped"]["binary"], 1);
+    assert_eq!(v["stats"]["skipped"]["too_large"], 0);
 }
 
 #[test]

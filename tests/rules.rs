@@ -2,7 +2,10 @@
 
 use std::collections::HashSet;
 
-use sprawl::rules::{check::check, RuleSet};
+use sprawl::rules::{
+    check::{check, contexts, run},
+    RuleSet,
+};
 
 use crate::util::sprawl;
 
@@ -11,33 +14,58 @@ fn rule_file(id: &str, keyword: &str, regex: &str, examples: [&str; 2]) -> Strin
     format!(
         "[[rules]]\nid = \"{id}\"\ntitle = \"t\"\nprovider = \"x\"\nkind = \"token\"\n\
          severity = \"low\"\nkeywords = [\"{keyword}\"]\nregex = '{regex}'\n\
-         examples = ['{}', '{}']\nnegative_examples = ['{keyword}1']\n",
+         examples = ['{}', '{}']\nnegative_examples = ['{keyword}1']\nrevoke = \"r\"\n",
         examples[0], examples[1]
     )
 }
 
-/// `sprawl rules check` with one extra rule file: it must fail, saying `expected`.
+/// The check of one rule file alone (in process, without the built-ins, to stay quick):
+/// it must report a problem saying `expected`.
 fn check_fails(toml: &str, expected: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("extra.toml");
-    std::fs::write(&p, toml).unwrap();
-    sprawl()
-        .args(["rules", "check", "--rules"])
-        .arg(&p)
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains(expected));
+    let mut set = RuleSet::default();
+    set.add_text(toml, "extra.toml").unwrap();
+    let problems = check(&set);
+    assert!(
+        problems.iter().any(|p| p.contains(expected)),
+        "expected `{expected}` among {problems:?}"
+    );
 }
 
 #[test]
-fn builtin_rules_pass_their_own_examples() {
+fn builtin_rules_pass_their_examples_in_at_least_8_file_format_contexts_each() {
     let set = RuleSet::builtin().unwrap();
-    let problems = check(&set);
-    assert!(
-        problems.is_empty(),
-        "rule problems:\n{}",
-        problems.join("\n")
+    let report = run(&set);
+    assert!(report.problems.is_empty(), "{}", report.problems.join("\n"));
+    assert!(contexts().len() >= 8);
+    for (rule, n) in set.rules.iter().zip(&report.contexts_per_rule) {
+        assert!(*n >= 8, "{} is checked in only {n} contexts", rule.id);
+    }
+    assert!(report.rule_context_pairs() >= 8 * set.len());
+}
+
+#[test]
+fn a_rule_that_only_reads_one_syntax_fails_the_context_check() {
+    // Found as written (`zzk=value`), but not in YAML (`zzk: value`) or XML (`<zzk>`).
+    let toml = rule_file(
+        "x.narrow",
+        "zzk",
+        r"\bzzk=(?P<secret>[a-z0-9]{16})\b",
+        ["zzk=a1b2c3d4e5f6g7h8", "zzk=h8g7f6e5d4c3b2a1"],
     );
+    check_fails(&toml, "not found in context `yaml`");
+    check_fails(&toml, "not found in context `xml`");
+    // Declaring a skip needs a known context and a reason.
+    let skip = format!(
+        "{}skip_contexts = [{{ context = \"nosuch\", reason = \"\" }}]\n",
+        rule_file(
+            "x.skip",
+            "zzq_",
+            r"\b(?P<secret>zzq_[0-9]{8})\b",
+            ["zzq_12345678", "zzq_87654321"],
+        )
+    );
+    check_fails(&skip, "skips unknown context `nosuch`");
+    check_fails(&skip, "without a reason");
 }
 
 #[test]
@@ -46,7 +74,8 @@ fn rules_check_command_passes_and_fails() {
         .args(["rules", "check"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("rules ok"));
+        .stdout(predicates::str::contains("rules ok"))
+        .stdout(predicates::str::contains("(rule, context) pairs"));
 
     // An extra rule whose example its regex cannot match must fail the check.
     let bad = rule_file(
@@ -55,26 +84,29 @@ fn rules_check_command_passes_and_fails() {
         r"\b(?P<secret>xbad_[0-9]{8})\b",
         ["xbad_12345678", "xbad_abcdefgh"],
     );
-    check_fails(&bad, "x.bad");
-    check_fails(&bad, "example 1 not found");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("extra.toml");
+    std::fs::write(&p, &bad).unwrap();
+    sprawl()
+        .args(["rules", "check", "--rules"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("x.bad"))
+        .stderr(predicates::str::contains("example 1 not found"));
 }
 
 #[test]
 fn rules_check_reports_duplicates_and_missing_group() {
     let ok = ["zzq_12345678", "zzq_87654321"];
-    check_fails(
-        &rule_file(
-            "openai.project-key",
-            "zzq_",
-            r"\b(?P<secret>zzq_[0-9]{8})\b",
-            ok,
-        ),
-        "duplicate rule id",
-    );
+    let one = rule_file("x.dup", "zzq_", r"\b(?P<secret>zzq_[0-9]{8})\b", ok);
+    check_fails(&format!("{one}\n{one}"), "duplicate rule id");
     check_fails(
         &rule_file("x.nogroup", "zzq_", r"\bzzq_[0-9]{8}\b", ok),
         "secret",
     );
+    let no_revoke = one.replace("revoke = \"r\"\n", "");
+    check_fails(&no_revoke, "needs `revoke`");
 }
 
 #[test]

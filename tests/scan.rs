@@ -339,3 +339,131 @@ fn output_file_and_checksum_filter() {
     assert_eq!(gh.len(), 1);
     assert_eq!(gh[0]["location"]["line"], 1);
 }
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = sprawl()
+        .current_dir(dir)
+        .arg("scan")
+        .args(args)
+        .arg("--no-progress")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Regression (issue 9 item 6): scan could not gate on severity.
+#[test]
+fn fail_on_gates_by_severity_from_flag_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    // An AWS access key id alone is a medium finding.
+    let id = key("AKIA{{b32:16}}", "fail-on");
+    write_tree(dir.path(), &[("a.txt", format!("id = {id}\n").as_bytes())]);
+    let (code, _, _) = run_in(dir.path(), &["."]);
+    assert_eq!(code, 1, "default: any finding");
+    let (code, _, _) = run_in(dir.path(), &[".", "--fail-on", "high"]);
+    assert_eq!(code, 0);
+    let (code, _, _) = run_in(dir.path(), &[".", "--fail-on", "medium"]);
+    assert_eq!(code, 1);
+    write_tree(
+        dir.path(),
+        &[("sprawl.toml", b"[scan]\nfail_on = \"critical\"\n")],
+    );
+    let (code, stdout, _) = run_in(dir.path(), &["."]);
+    assert_eq!(code, 0, "config fail_on");
+    assert!(
+        stdout.contains("AWS access key ID"),
+        "still reported: {stdout}"
+    );
+    let (code, _, _) = run_in(dir.path(), &[".", "--fail-on", "low"]);
+    assert_eq!(code, 1, "the flag wins over the config");
+}
+
+/// Regression (issue 9 item 7): a configured baseline that does not exist yet blocked
+/// creating it; reading a missing one must still be an error.
+#[test]
+fn configured_baseline_missing_warns_on_write_and_fails_on_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("cfg-baseline");
+    write_tree(
+        dir.path(),
+        &[
+            ("app.env", format!("T={k}\n").as_bytes()),
+            ("sprawl.toml", b"[scan]\nbaseline = \"b.json\"\n"),
+        ],
+    );
+    let (code, _, err) = run_in(dir.path(), &[".", "--write-baseline", "b.json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("warning: baseline") && err.contains("b.json"),
+        "{err}"
+    );
+    assert!(dir.path().join("b.json").is_file());
+    let (code, _, err) = run_in(dir.path(), &["."]);
+    assert_eq!(code, 0, "the new baseline suppresses the key: {err}");
+    std::fs::remove_file(dir.path().join("b.json")).unwrap();
+    let (code, stdout, err) = run_in(dir.path(), &["."]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("b.json") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(stdout.is_empty(), "checked before scanning: {stdout}");
+}
+
+/// Regression (issue 11 item 13): `--baseline F --write-baseline F` rewrote F before applying
+/// it, so a new key exited 0 as "suppressed by the baseline".
+#[test]
+fn rewriting_the_baseline_in_place_does_not_hide_new_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = github_key("old-key");
+    write_tree(dir.path(), &[("a.env", format!("T={old}\n").as_bytes())]);
+    let (code, _, _) = run_in(dir.path(), &[".", "--write-baseline", "b.json"]);
+    assert_eq!(code, 1);
+    let new = github_key("new-key");
+    write_tree(dir.path(), &[("b.env", format!("T={new}\n").as_bytes())]);
+    let args = [".", "--baseline", "b.json", "--write-baseline", "b.json"];
+    let (code, stdout, _) = run_in(dir.path(), &args);
+    assert_eq!(code, 1, "the new key is reported: {stdout}");
+    assert!(
+        stdout.contains("b.env") && !stdout.contains("a.env"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 suppressed by the baseline"), "{stdout}");
+    // The rewritten baseline now holds both.
+    let (code, _, _) = run_in(dir.path(), &[".", "--baseline", "b.json"]);
+    assert_eq!(code, 0);
+}
+
+/// Regression (issue 11 item 12): a report path that cannot be written failed only after the
+/// scan; an existing report is replaced only by a complete one.
+#[test]
+fn output_paths_are_checked_before_the_scan_and_written_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("atomic");
+    write_tree(dir.path(), &[("a.env", format!("T={k}\n").as_bytes())]);
+    for flag in ["-o", "--write-baseline"] {
+        let (code, stdout, err) = run_in(dir.path(), &[".", flag, "no/such/dir/out.json"]);
+        assert_eq!(code, 2, "{flag}: {err}");
+        assert!(err.contains("no/such/dir/out.json"), "{err}");
+        assert!(!err.contains("a.env") && stdout.is_empty(), "{err}{stdout}");
+    }
+    std::fs::write(dir.path().join("r.json"), "previous report").unwrap();
+    let (code, _, _) = run_in(dir.path(), &[".", "--format", "json", "-o", "r.json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    assert_eq!(findings(&v).len(), 1);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".sprawl-")),
+        "no temporary file left: {names:?}"
+    );
+}

@@ -19,7 +19,6 @@ use crate::{
     finding::Fingerprint,
     inventory::{InventoryRecord, Status},
     rules::{Kind, Severity},
-    time::rfc3339,
 };
 
 /// One place a secret was found.
@@ -136,7 +135,7 @@ pub struct Audit {
 pub type Roster = HashSet<String>;
 
 fn day(t: i64) -> String {
-    rfc3339(t, 0)[..10].to_string()
+    crate::time::day(t)
 }
 
 /// Environment names looked for in paths, for `out_of_scope`.

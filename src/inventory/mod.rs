@@ -142,23 +142,32 @@ pub struct Import {
     pub warnings: Vec<String>,
 }
 
-/// A date field: RFC 3339, `YYYY-MM-DD` or Unix seconds; anything else is an error naming it.
+/// A date field: RFC 3339, `YYYY-MM-DD` or Unix seconds; anything else is an error naming
+/// the field and the reason (never the value: inventories are not ours to print).
 pub fn date_field(v: &Value, field: &str) -> Result<Option<i64>, String> {
+    let bad = |why: crate::time::DateError| format!("`{field}`: {why}");
     match v.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .map(Some)
-            .ok_or_else(|| format!("`{field}`: not a date: {n}")),
-        Some(Value::String(s)) if s.trim().is_empty() || s == "N/A" || s == "no_information" => {
-            Ok(None)
+        Some(Value::Number(n)) => {
+            let secs = match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => i,
+                (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => f as i64,
+                _ => return Err(bad(crate::time::DateError::OutOfRange)),
+            };
+            crate::time::check_unix(secs).map(Some).map_err(bad)
         }
-        Some(Value::String(s)) => crate::time::parse_date(s).map(Some).ok_or_else(|| {
-            format!("`{field}`: not a date (RFC 3339, YYYY-MM-DD or Unix seconds): {s:?}")
-        }),
-        Some(other) => Err(format!("`{field}`: not a date: {other}")),
+        Some(Value::String(s)) if s.trim().is_empty() || is_not_available(s) => Ok(None),
+        Some(Value::String(s)) => crate::time::parse_date_checked(s).map(Some).map_err(bad),
+        Some(_) => Err(bad(crate::time::DateError::Malformed)),
     }
+}
+
+/// The placeholders exports write where a date is missing.
+fn is_not_available(s: &str) -> bool {
+    matches!(
+        s.trim(),
+        "N/A" | "no_information" | "not_supported" | "-" | "null"
+    )
 }
 
 /// The rows of a CSV as JSON objects keyed by lower-case header (empty cells left out), with

@@ -67,11 +67,6 @@ const STRONG_MARKERS: &[&[u8]] = &[
     b"insert_",
     b"example",
     b"dummy",
-    b"invalid",
-    b"notreal",
-    b"not_real",
-    b"not-real",
-    b"fake",
     b"[filtered]",
     b"[masked]",
 ];
@@ -80,7 +75,19 @@ const STRONG_MARKERS: &[&[u8]] = &[
 /// Digit runs (`1234`) and words inside a longer value (`hunter22`, `s3cr3t`) are not here:
 /// real passwords contain them.
 const WEAK_MARKERS: &[&[u8]] = &[
-    b"test", b"sample", b"mock", b"fixme", b"todo", b"foobar", b"demo", b"lorem",
+    b"test",
+    b"sample",
+    b"mock",
+    b"fixme",
+    b"todo",
+    b"foobar",
+    b"demo",
+    b"lorem",
+    b"invalid",
+    b"fake",
+    b"notreal",
+    b"not_real",
+    b"not-real",
 ];
 
 /// Whole values that are defaults or stand-ins, not secrets.

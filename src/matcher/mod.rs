@@ -374,15 +374,20 @@ fn compile(rule: &Rule) -> Result<CompiledRule> {
     })
 }
 
-/// Compile every rule's regex now (for `rules check`, which wants every error at once).
+/// Compile every rule's regex now (for `rules check`, which wants every error at once),
+/// keeping what it compiles for the scans that follow.
 pub fn compile_all(m: &Matcher) -> Result<()> {
     for r in &m.rules {
-        build_regex(&r.rule.regex).with_context(|| {
+        if r.regex.get().is_some() {
+            continue;
+        }
+        let built = build_regex(&r.rule.regex).with_context(|| {
             format!(
                 "compiling the regex of rule `{}` ({})",
                 r.rule.id, r.rule.origin
             )
         })?;
+        let _ = r.regex.set(built);
     }
     Ok(())
 }

@@ -1,10 +1,15 @@
-//! CSV for spreadsheets: one row per credential (per secret), never the secret itself.
+//! CSV for spreadsheets: one row per credential (per secret), never the secret itself
+//! unless `--show-secrets`.
 //! For scans: rule, severity, redacted value, fingerprint, places. For audits: also the
 //! matched record, owner, categories and the worst severity.
 
 use std::io::{self, Write};
 
-use crate::{audit::Audit, finding::Finding, report::text::group};
+use crate::{
+    audit::Audit,
+    finding::{escape_control, Finding},
+    report::text::group,
+};
 
 fn writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
     csv::WriterBuilder::new().from_writer(out)
@@ -14,8 +19,8 @@ fn io_err(e: csv::Error) -> io::Error {
     io::Error::other(e)
 }
 
-/// One row per secret of a scan.
-pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+/// One row per secret of a scan; the secret itself only with `show_secrets`.
+pub fn write(findings: &[Finding], show_secrets: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut w = writer(out);
     w.write_record([
         "fingerprint",
@@ -29,29 +34,45 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
         "first_path",
         "first_line",
         "paths",
+        "expires_at",
+        "expired",
+        "validation",
         "confidence",
         "context",
     ])
     .map_err(io_err)?;
     for g in group(findings) {
         let f = g[0];
+        let shown = if show_secrets {
+            String::from_utf8_lossy(&f.secret).into_owned()
+        } else {
+            f.redacted.clone()
+        };
         let mut paths: Vec<String> = g
             .iter()
-            .map(|x| format!("{}:{}", x.location.path, x.location.line))
+            .map(|x| format!("{}:{}", escape_control(&x.location.path), x.location.line))
             .collect();
         paths.dedup();
+        let (expires_at, expired) =
+            crate::expiry::wire_fields(f.expiry.as_ref(), crate::expiry::now());
         w.write_record([
             f.fingerprint.to_string(),
             f.rule.id.clone(),
             f.rule.provider.clone(),
             f.rule.kind.as_str().to_string(),
             f.rule.severity.as_str().to_string(),
-            f.redacted.clone(),
+            shown,
             f.key_id.clone().unwrap_or_default(),
             g.len().to_string(),
-            f.location.path.clone(),
+            escape_control(&f.location.path).into_owned(),
             f.location.line.to_string(),
             paths.join("; "),
+            expires_at.unwrap_or_default(),
+            expired.map(|x| x.to_string()).unwrap_or_default(),
+            f.validation
+                .as_ref()
+                .map(|v| v.status.as_str().to_string())
+                .unwrap_or_default(),
             g.iter()
                 .map(|x| x.confidence)
                 .max()

@@ -51,6 +51,17 @@ pub struct WireFinding<'a> {
     source: &'static str,
     location: WireLocation<'a>,
     git: Option<&'a GitProvenance>,
+    /// When the token itself says it expires (offline: JWT `exp`, Bedrock, known lifetimes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired: Option<bool>,
+    /// What else the token says about itself (issuer, subject, lifetime, basis).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a crate::expiry::Expiry>,
+    /// What the provider said (`--validate` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation: Option<&'a crate::validate::Validation>,
 }
 
 #[derive(Serialize)]
@@ -66,7 +77,12 @@ struct WireLocation<'a> {
 }
 
 pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
+    let (expires_at, expired) = crate::expiry::wire_fields(f.expiry.as_ref(), crate::expiry::now());
     WireFinding {
+        expires_at,
+        expired,
+        token: f.expiry.as_ref(),
+        validation: f.validation.as_ref(),
         id: f.id(),
         rule: &f.rule.id,
         title: &f.rule.title,

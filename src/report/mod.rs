@@ -52,7 +52,7 @@ pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Re
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
         Format::Sarif => sarif::write(report.findings, out),
-        Format::Csv => csv::write(report.findings, out),
+        Format::Csv => csv::write(report.findings, report.show_secrets, out),
         Format::Html => html::write_findings(report.findings, out),
     }
 }

@@ -141,6 +141,17 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
         if let Some(k) = &f.key_id {
             props["keyId"] = json!(k);
         }
+        let (expires_at, expired) =
+            crate::expiry::wire_fields(f.expiry.as_ref(), crate::expiry::now());
+        if let Some(t) = expires_at {
+            props["expiresAt"] = json!(t);
+        }
+        if let Some(x) = expired {
+            props["expired"] = json!(x);
+        }
+        if let Some(v) = &f.validation {
+            props["validation"] = serde_json::to_value(v).unwrap_or(Value::Null);
+        }
         results.push(json!({
             "ruleId": f.rule.id,
             "ruleIndex": idx,

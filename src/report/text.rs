@@ -7,7 +7,10 @@ use std::{
 };
 
 use super::Report;
-use crate::{finding::Finding, rules::Severity};
+use crate::{
+    finding::{escape_control, Finding},
+    rules::Severity,
+};
 
 struct Paint(bool);
 
@@ -55,7 +58,7 @@ pub fn group(findings: &[Finding]) -> Vec<Vec<&Finding>> {
 
 fn place(f: &Finding) -> String {
     let l = &f.location;
-    let mut s = format!("{}:{}:{}", l.path, l.line, l.column);
+    let mut s = format!("{}:{}:{}", escape_control(&l.path), l.line, l.column);
     if let (Some(cell), Some(part), Some(cl)) = (l.cell, l.cell_part, l.cell_line) {
         let part = match part {
             crate::source::CellPart::Source => "source",
@@ -108,6 +111,13 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         if let Some(k) = &first.key_id {
             writeln!(out, "  key id       {k}")?;
         }
+        if let Some(e) = g.iter().find_map(|f| f.expiry.as_ref()) {
+            let line = crate::expiry::describe(e, crate::expiry::now());
+            writeln!(out, "  expiry       {line}")?;
+        }
+        if let Some(v) = &first.validation {
+            writeln!(out, "  live?        {}", crate::validate::describe(v))?;
+        }
         let n = g.len();
         writeln!(
             out,
@@ -130,7 +140,14 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     let sev_list: Vec<String> = sev.iter().rev().map(|(k, v)| format!("{v} {k}")).collect();
-    let secrets = if groups.is_empty() {
+    let secrets = if groups.is_empty() && s.errors > 0 {
+        // Never "no secrets found" when something could not be scanned.
+        format!(
+            "nothing found in what could be read; {} error{} (not scanned)",
+            s.errors,
+            if s.errors == 1 { "" } else { "s" }
+        )
+    } else if groups.is_empty() {
         "no secrets found".to_string()
     } else {
         format!(

@@ -3,7 +3,9 @@
 //! whole matcher; `template` expands the placeholders examples use to stay out of push protection.
 
 pub mod check;
+pub mod contexts;
 pub mod template;
+pub mod validator;
 
 use std::{fmt, path::Path, sync::Arc};
 
@@ -190,6 +192,10 @@ pub struct Rule {
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// File-format contexts (`contexts::contexts`) `rules check` does not place this rule's
+    /// examples in, each with the reason. Keep it rare.
+    #[serde(default)]
+    pub skip_contexts: Vec<ContextSkip>,
     /// The file the rule came from, for error messages.
     #[serde(skip)]
     pub origin: String,
@@ -212,6 +218,14 @@ impl Rule {
     }
 }
 
+/// A file-format context a rule's examples are not checked in, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSkip {
+    pub context: String,
+    pub reason: String,
+}
+
 fn default_priority() -> i32 {
     50
 }
@@ -221,12 +235,17 @@ fn default_priority() -> i32 {
 struct RuleFile {
     #[serde(default)]
     rules: Vec<Rule>,
+    /// Liveness checks against the provider (`rules/validators.toml`), by rule id.
+    #[serde(default)]
+    validators: Vec<validator::ValidatorSpec>,
 }
 
 /// Every rule in force for a run, in a stable order (built-ins by file, then extra files).
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     pub rules: Vec<Arc<Rule>>,
+    /// Validators of every rule file, in file order (used only with `--validate`).
+    pub validators: Vec<Arc<validator::ValidatorSpec>>,
 }
 
 impl RuleSet {
@@ -249,6 +268,12 @@ impl RuleSet {
         for mut rule in file.rules {
             rule.origin = origin.to_string();
             self.rules.push(Arc::new(rule));
+        }
+        for mut v in file.validators {
+            v.origin = origin.to_string();
+            v.check()
+                .with_context(|| format!("in rule file {origin}"))?;
+            self.validators.push(Arc::new(v));
         }
         Ok(())
     }

@@ -66,9 +66,9 @@ pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> io::Result<Fi
     if len > max_size {
         return Ok(FileRead::TooLarge(len));
     }
-    buf.reserve(len as usize + 1);
+    buf.reserve(usize::try_from(len).unwrap_or(0).saturating_add(1));
     // Bound the read too: a file can grow between stat and read.
-    file.take(max_size + 1).read_to_end(buf)?;
+    file.take(max_size.saturating_add(1)).read_to_end(buf)?;
     if buf.len() as u64 > max_size {
         return Ok(FileRead::TooLarge(buf.len() as u64));
     }

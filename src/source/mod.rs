@@ -45,6 +45,9 @@ pub struct GitProvenance {
     /// Whether the secret is still in HEAD's tree (whole-history scans only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_head: Option<bool>,
+    /// When HEAD no longer holds it: the last commit that still did (whole-history scans).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_commit: Option<String>,
 }
 
 /// Where a notebook chunk sits inside its notebook.

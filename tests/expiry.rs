@@ -1,0 +1,266 @@
+//! Offline expiry, always on, no network: JWT claims, Amazon Bedrock short-term keys (built
+//! here the way AWS's token generator builds them: presign with SigV4, base64, prefix), AWS
+//! `ASIA` temporary keys, GitHub `ghu_`/`ghr_`/`ghs_` and Slack `xoxe.` lifetimes.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use git2::{Repository, Signature};
+use sprawl::validate::sigv4::{presign_query, Signable};
+
+use crate::util::{key, sprawl, write_tree};
+
+fn b64url(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+/// A JWT with these claims and a random-looking signature (never verified).
+pub fn jwt(claims: &str, seed: &str) -> String {
+    format!(
+        "{}.{}.{}",
+        b64url(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64url(claims),
+        key("{{b64url:43}}", seed)
+    )
+}
+
+/// An Amazon Bedrock short-term API key signed at `signed` by this temporary key pair.
+pub fn bedrock_key(access_key_id: &str, signed: SystemTime, seed: &str) -> String {
+    let secret = key("{{b64:40}}", seed);
+    let session = key("IQoJb3JpZ2luX2Vj{{b64:200}}", seed);
+    let url = "https://bedrock.amazonaws.com/?Action=CallWithBearerToken";
+    let headers = vec![("host".to_string(), "bedrock.amazonaws.com".to_string())];
+    let params = presign_query(
+        &Signable {
+            method: "POST",
+            url,
+            headers: &headers,
+            body: &[],
+            region: "us-east-1",
+            service: "bedrock",
+        },
+        access_key_id,
+        &secret,
+        Some(&session),
+        signed,
+        Duration::from_secs(12 * 3600),
+    )
+    .unwrap();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("Action", "CallWithBearerToken");
+    for (k, v) in &params {
+        query.append_pair(k, v);
+    }
+    let presigned = format!("bedrock.amazonaws.com/?{}&Version=1", query.finish());
+    format!(
+        "bedrock-api-key-{}",
+        base64::engine::general_purpose::STANDARD.encode(presigned)
+    )
+}
+
+fn scan_dir(dir: &std::path::Path) -> serde_json::Value {
+    let out = sprawl()
+        .arg("scan")
+        .arg(dir)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn finding<'a>(v: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding in {v:#}"))
+}
+
+#[test]
+fn jwt_exp_feeds_expires_at_and_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = jwt(
+        r#"{"sub":"svc-build","iss":"https://issuer.example","iat":1599996400,"exp":1600000000}"#,
+        "old",
+    );
+    let new = jwt(r#"{"sub":"svc-deploy","exp":4000000000}"#, "new");
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "old.txt",
+                format!("Authorization: Bearer {old}\n").as_bytes(),
+            ),
+            (
+                "new.txt",
+                format!("Authorization: Bearer {new}\n").as_bytes(),
+            ),
+        ],
+    );
+    let v = scan_dir(dir.path());
+    let fs = v["findings"].as_array().unwrap();
+    let by_path = |p: &str| fs.iter().find(|f| f["location"]["path"] == p).unwrap();
+    let o = by_path("old.txt");
+    assert_eq!(o["expires_at"], "2020-09-13T12:26:40Z");
+    assert_eq!(o["expired"], true);
+    assert_eq!(o["token"]["issuer"], "https://issuer.example");
+    assert_eq!(o["token"]["subject"], "svc-build");
+    assert_eq!(o["token"]["lifetime_seconds"], 3600);
+    assert_eq!(o["token"]["basis"], "token");
+    let n = by_path("new.txt");
+    assert_eq!(n["expired"], false);
+    assert_eq!(n["expires_at"], "2096-10-02T07:06:40Z");
+}
+
+#[test]
+fn bedrock_short_term_key_gives_expiry_and_the_signing_key_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let id_old = key("ASIA{{b32:16}}", "bedrock-old");
+    let id_now = key("ASIA{{b32:16}}", "bedrock-now");
+    let signed_old = UNIX_EPOCH + Duration::from_secs(1_735_689_600); // 2025-01-01T00:00:00Z
+    let old = bedrock_key(&id_old, signed_old, "old");
+    let now = bedrock_key(&id_now, SystemTime::now(), "now");
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "a.env",
+                format!("AWS_BEARER_TOKEN_BEDROCK={old}\n").as_bytes(),
+            ),
+            (
+                "b.env",
+                format!("AWS_BEARER_TOKEN_BEDROCK={now}\n").as_bytes(),
+            ),
+        ],
+    );
+    let v = scan_dir(dir.path());
+    let fs = v["findings"].as_array().unwrap();
+    let by_path = |p: &str| {
+        fs.iter()
+            .find(|f| f["location"]["path"] == p && f["rule"] == "aws.bedrock-short-term-key")
+            .unwrap_or_else(|| panic!("no bedrock finding in {p}: {v:#}"))
+    };
+    let a = by_path("a.env");
+    assert_eq!(a["expires_at"], "2025-01-01T12:00:00Z");
+    assert_eq!(a["expired"], true);
+    assert_eq!(
+        a["key_id"],
+        id_old.as_str(),
+        "the signing key id joins to IAM exports"
+    );
+    assert_eq!(a["token"]["lifetime_seconds"], 43200);
+    let b = by_path("b.env");
+    assert_eq!(b["expired"], false);
+    assert_eq!(b["key_id"], id_now.as_str());
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(!text.contains(&old) && !text.contains(&now));
+}
+
+fn commit_at(repo: &Repository, path: &str, body: &str, when: i64) {
+    let root = repo.workdir().unwrap().to_path_buf();
+    std::fs::write(root.join(path), body).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(std::path::Path::new(path)).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let s = Signature::new("Dev", "dev@example.com", &git2::Time::new(when, 0)).unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &s, &s, "add", &tree, &parents)
+        .unwrap();
+}
+
+#[test]
+fn short_lived_prefixes_expire_a_lifetime_after_their_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    let ghu = key("ghu_{{alnum:30}}{{crc32}}", "ghu");
+    let ghr = key("ghr_{{alnum:30}}{{crc32}}", "ghr");
+    let ghs = key("ghs_{{alnum:30}}{{crc32}}", "ghs");
+    let xoxe = key("xoxe.xoxp-1-{{alnum:140}}", "xoxe");
+    let asia = key("ASIA{{b32:16}}", "asia");
+    let body = format!(
+        "token={ghu}\nrefresh_token={ghr}\nGH_TOKEN={ghs}\nSLACK_REFRESH={xoxe}\nAWS_ACCESS_KEY_ID={asia}\n"
+    );
+    let when = 1_577_836_800; // 2020-01-01T00:00:00Z
+    commit_at(&repo, "tokens.env", &body, when);
+    let out = sprawl()
+        .arg("git")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (rule, expires, lifetime) in [
+        (
+            "github.user-to-server-token",
+            "2020-01-01T08:00:00Z",
+            8 * 3600,
+        ),
+        ("github.refresh-token", "2020-07-03T00:00:00Z", 184 * 86400),
+        (
+            "github.server-to-server-token",
+            "2020-01-01T01:00:00Z",
+            3600,
+        ),
+        ("aws.access-key-id", "2020-01-02T12:00:00Z", 36 * 3600),
+    ] {
+        let f = finding(&v, rule);
+        assert_eq!(f["expires_at"], expires, "{rule}");
+        assert_eq!(f["expired"], true, "{rule}");
+        assert_eq!(f["token"]["basis"], "lifetime", "{rule}");
+        assert_eq!(f["token"]["lifetime_seconds"], lifetime, "{rule}");
+    }
+    let slack = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"].as_str().unwrap().starts_with("slack."))
+        .unwrap();
+    assert_eq!(slack["expires_at"], "2020-01-01T12:00:00Z");
+
+    // In a plain file there is no commit date: the lifetime is known, not when it ends.
+    let plain = tempfile::tempdir().unwrap();
+    write_tree(plain.path(), &[("t.env", body.as_bytes())]);
+    let v = scan_dir(plain.path());
+    let f = finding(&v, "github.user-to-server-token");
+    assert!(f.get("expires_at").is_none());
+    assert_eq!(f["token"]["lifetime_seconds"], 8 * 3600);
+    // A static key says nothing about expiry.
+    let aki = tempfile::tempdir().unwrap();
+    let static_id = key("AKIA{{b32:16}}", "static");
+    write_tree(
+        aki.path(),
+        &[(
+            "k.env",
+            format!("AWS_ACCESS_KEY_ID={static_id}\n").as_bytes(),
+        )],
+    );
+    let v = scan_dir(aki.path());
+    let f = finding(&v, "aws.access-key-id");
+    assert!(f.get("token").is_none() && f.get("expired").is_none());
+}
+
+#[test]
+fn text_report_shows_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = jwt(r#"{"exp":1600000000}"#, "text");
+    write_tree(
+        dir.path(),
+        &[("a.txt", format!("Authorization: Bearer {old}\n").as_bytes())],
+    );
+    let out = sprawl().arg("scan").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("expiry       expired 2020-09-13T12:26:40Z (read from the token)"),
+        "{text}"
+    );
+}
