@@ -2,7 +2,7 @@
 //! matched by fingerprint, a third by key id, a third by vendor hint), with every category
 //! evaluated. Run with `cargo bench --bench audit`.
 
-use std::{collections::HashMap, hint::black_box};
+use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use sprawl::{
@@ -66,9 +66,10 @@ fn data() -> (Vec<Exposure>, Vec<InventoryRecord>) {
             kind: Kind::ApiKey,
             severity: Severity::High,
             redacted: format!("sk-proj-…{}", &secret[secret.len() - 4..]),
+            hint: sprawl::inventory::hint::vendor_hint("openai", secret.as_bytes()),
             key_id: (i % 3 == 1).then_some(key_id),
-            secret: Some(secret.into_bytes()),
-            confidence: None,
+            revoke: None,
+            codeowners: Vec::new(),
             occurrences: (0..(1 + i % 3))
                 .map(|j| Occurrence {
                     origin: format!("repo{}", (i + j) % 40),
@@ -89,9 +90,8 @@ fn data() -> (Vec<Exposure>, Vec<InventoryRecord>) {
 fn bench(c: &mut Criterion) {
     let (exposures, records) = data();
     let policy = Policy::default();
-    let none = HashMap::new();
     let t = std::time::Instant::now();
-    let a = audit(exposures.clone(), &records, None, &policy, NOW, &none);
+    let a = audit(exposures.clone(), records.clone(), None, &policy, NOW);
     let matched = a.credentials.iter().filter(|c| c.record.is_some()).count();
     eprintln!(
         "audit of {N} findings x {N} records: {:?} once, {matched} matched",
@@ -103,11 +103,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             black_box(audit(
                 black_box(exposures.clone()),
-                &records,
+                records.clone(),
                 None,
                 &policy,
                 NOW,
-                &none,
             ))
             .credentials
             .len()

@@ -65,21 +65,44 @@ pub struct RevokeArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// sprawl JSON reports (`--format json` output of scan or git) to audit.
+    /// sprawl JSON reports (`--format json` output of scan or git) to audit; an inventory
+    /// export given here is read as one (and said so).
     #[arg(value_name = "REPORT.json")]
     pub reports: Vec<PathBuf>,
 
-    /// Inventory exports: our register (JSON/CSV), OpenAI, Anthropic, AWS, GCP, GitHub.
-    #[arg(long, value_name = "FILE", required = true, num_args = 1..)]
+    /// An inventory export, once per file: our register (JSON/CSV), OpenAI, Anthropic, AWS,
+    /// GCP, GitHub, Azure. `FORMAT:FILE` gives that file's format (e.g. `gcp-keys:keys.json`).
+    #[arg(long, value_name = "FILE")]
     pub inventory: Vec<PathBuf>,
 
-    /// Force the format of every --inventory file instead of detecting it.
+    /// The format of the one --inventory file (with several, use FORMAT:FILE per file).
     #[arg(long, value_name = "FORMAT")]
     pub inventory_format: Option<String>,
 
-    /// CSV with an `email` column: the owners still present.
+    /// Roster CSV of the people still present, one a row, with any of the identity columns
+    /// email, github_login, openai_user_id, anthropic_user_id, aws_iam_user, service_account,
+    /// and name, team.
     #[arg(long, value_name = "FILE")]
     pub roster: Option<PathBuf>,
+
+    /// Review decisions (TOML or JSON): attested credentials do not fail the audit until
+    /// their attestation expires.
+    #[arg(long, value_name = "FILE")]
+    pub attest: Option<PathBuf>,
+
+    /// Write an attestation file listing every credential still needing a decision (to
+    /// --output, or standard output) instead of the report.
+    #[arg(long)]
+    pub attest_template: bool,
+
+    /// The previous audit (`--format json`): mark each credential new, resolved, unchanged
+    /// or changed.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub compare: Option<PathBuf>,
+
+    /// With --compare: exit 1 only for new or worsened risk at or above --fail-on.
+    #[arg(long, requires = "compare")]
+    pub fail_on_new: bool,
 
     /// Policy file (`[audit]` of a sprawl.toml) [default: ./sprawl.toml if present].
     #[arg(long, value_name = "FILE")]

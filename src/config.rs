@@ -102,12 +102,31 @@ pub fn parse_size(s: &str) -> Result<u64> {
     Ok(bytes)
 }
 
+/// A TOML error as one line: where (`line L, column C`) and what, never the source line (a
+/// `--config .env` would print the key), with any secret in the message redacted.
+pub fn toml_error(what: &str, text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let at = e.span().map(|r| {
+        let before = &text.as_bytes()[..r.start.min(text.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        format!(" at line {line}, column {col}")
+    });
+    let message = e.message().trim().replace('\n', " ");
+    anyhow::anyhow!(
+        "{}",
+        crate::finding::redact_message(&format!(
+            "parsing {what}{}: {message}",
+            at.unwrap_or_default()
+        ))
+    )
+}
+
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
-        let mut cfg: ConfigFile =
-            toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        let mut cfg: ConfigFile = toml::from_str(&text)
+            .map_err(|e| toml_error(&format!("config {}", path.display()), &text, &e))?;
         let base = path.parent().unwrap_or(Path::new("."));
         for r in &mut cfg.scan.rules {
             *r = base.join(&*r);
@@ -140,6 +159,20 @@ impl ConfigFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (issue 11 item 4c): a TOML error printed the offending source line, so
+    /// `--config .env` printed the key.
+    #[test]
+    fn toml_errors_do_not_echo_the_source_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(".env");
+        let value = "Zx9Qw7Er5Ty3Ui1Op0As8Df6Gh4Jk2L";
+        std::fs::write(&p, format!("A=1\nSECRET_TOKEN={value}\n")).unwrap();
+        let e = format!("{:#}", ConfigFile::load(&p).unwrap_err());
+        assert!(!e.contains(value), "{e}");
+        assert!(e.contains("line 1") || e.contains("line 2"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
 
     #[test]
     fn sizes() {

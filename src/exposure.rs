@@ -1,6 +1,8 @@
 //! Exposures, the audit's input: findings (from an in-process scan, or from
-//! `sprawl.report/v1` files of earlier runs) in, one `Exposure` per secret out, with every
-//! place it was found and where each place came from.
+//! `sprawl.report/v1` files of earlier runs) in, one `Exposure` per credential out, with
+//! every place it was found and where each place came from. Both routes give the same
+//! exposure: the vendor hint is what the report carries, never the secret itself; an AWS key
+//! found as an id + secret pair and as a bare id is one credential.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -25,12 +27,12 @@ pub fn from_findings(findings: &[Finding], origin: &str) -> Vec<Exposure> {
             kind: f.rule.kind,
             severity: f.rule.severity,
             redacted: f.redacted.clone(),
+            hint: crate::inventory::hint::vendor_hint(&f.rule.provider, &f.secret),
             key_id: f.key_id.clone(),
-            secret: Some(f.secret.clone()),
+            revoke: f.rule.revoke.clone(),
+            codeowners: Vec::new(),
             occurrences: Vec::new(),
-            confidence: Some(f.confidence),
         });
-        e.confidence = e.confidence.max(Some(f.confidence));
         if e.key_id.is_none() {
             e.key_id = f.key_id.clone();
         }
@@ -65,9 +67,9 @@ struct WireFinding {
     fingerprint: String,
     redacted: String,
     #[serde(default)]
-    key_id: Option<String>,
+    hint: Option<String>,
     #[serde(default)]
-    confidence: Option<crate::rules::Confidence>,
+    key_id: Option<String>,
     source: String,
     location: WireLocation,
     #[serde(default)]
@@ -92,8 +94,14 @@ struct WireGit {
 pub fn from_report(path: &Path) -> Result<Vec<Exposure>> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("reading report {shown}"))?;
-    let r: WireReport = serde_json::from_str(&text)
-        .with_context(|| format!("report {shown}: not a sprawl JSON report"))?;
+    let r: WireReport = serde_json::from_str(&text).map_err(|e| {
+        // serde's message can quote a value from the file: say where, not what.
+        anyhow::anyhow!(
+            "report {shown}: not a sprawl JSON report (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
     if r.schema != crate::report::json::SCHEMA {
         bail!(
             "report {shown}: schema `{}` is not `{}`",
@@ -117,10 +125,11 @@ pub fn from_report(path: &Path) -> Result<Vec<Exposure>> {
             kind: f.kind,
             severity: f.severity,
             redacted: f.redacted.clone(),
+            hint: f.hint.as_deref().and_then(crate::inventory::Hint::parse),
             key_id: f.key_id.clone(),
-            secret: None,
+            revoke: None,
+            codeowners: Vec::new(),
             occurrences: Vec::new(),
-            confidence: f.confidence,
         });
         e.occurrences.push(Occurrence {
             origin: origin.clone(),
@@ -136,22 +145,59 @@ pub fn from_report(path: &Path) -> Result<Vec<Exposure>> {
     Ok(by_fp.into_values().collect())
 }
 
-/// Merge exposures of the same secret from several runs.
+/// Whether the secret of this exposure is its key id (an AWS access key id found alone).
+fn is_bare_id(e: &Exposure) -> bool {
+    e.key_id
+        .as_ref()
+        .is_some_and(|k| Fingerprint::of(k.as_bytes()) == e.fingerprint)
+}
+
+fn absorb(x: &mut Exposure, e: Exposure) {
+    x.occurrences.extend(e.occurrences);
+    if x.key_id.is_none() {
+        x.key_id = e.key_id;
+    }
+    if x.hint.is_none() {
+        x.hint = e.hint;
+    }
+    if x.revoke.is_none() {
+        x.revoke = e.revoke;
+    }
+    for o in e.codeowners {
+        if !x.codeowners.contains(&o) {
+            x.codeowners.push(o);
+        }
+    }
+}
+
+/// Merge exposures of the same secret from several runs, and fold a bare key id into the
+/// id + secret pair it belongs to (one credential, one row).
 pub fn merge(all: Vec<Exposure>) -> Vec<Exposure> {
     let mut by_fp: BTreeMap<Fingerprint, Exposure> = BTreeMap::new();
     for e in all {
         match by_fp.get_mut(&e.fingerprint) {
-            Some(x) => {
-                x.occurrences.extend(e.occurrences);
-                if x.key_id.is_none() {
-                    x.key_id = e.key_id;
-                }
-                if x.secret.is_none() {
-                    x.secret = e.secret;
-                }
-            }
+            Some(x) => absorb(x, e),
             None => {
                 by_fp.insert(e.fingerprint, e);
+            }
+        }
+    }
+    let pairs: std::collections::HashMap<String, Fingerprint> = by_fp
+        .values()
+        .filter(|e| !is_bare_id(e))
+        .filter_map(|e| e.key_id.clone().map(|k| (k, e.fingerprint)))
+        .collect();
+    let bare: Vec<Fingerprint> = by_fp
+        .values()
+        .filter(|e| is_bare_id(e))
+        .filter(|e| e.key_id.as_ref().is_some_and(|k| pairs.contains_key(k)))
+        .map(|e| e.fingerprint)
+        .collect();
+    for fp in bare {
+        if let Some(e) = by_fp.remove(&fp) {
+            let to = e.key_id.as_ref().and_then(|k| pairs.get(k)).copied();
+            if let Some(x) = to.and_then(|t| by_fp.get_mut(&t)) {
+                absorb(x, e);
             }
         }
     }

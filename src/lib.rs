@@ -14,6 +14,7 @@ pub mod config;
 pub mod expiry;
 pub mod exposure;
 pub mod finding;
+pub mod fuzz;
 pub mod git_scan;
 pub mod hook;
 pub mod inventory;

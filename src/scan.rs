@@ -14,7 +14,7 @@ use ignore::{ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use serde::Serialize;
 
 use crate::{
-    finding::{findings_from_matches, Finding},
+    finding::{findings_from_matches, redact_text, Finding},
     matcher::{Matcher, Scratch},
     progress::Progress,
     source::{
@@ -74,10 +74,16 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub stats: Stats,
     pub errors: Vec<ScanError>,
+    /// The directory every reported path is relative to, when there is one (SARIF's
+    /// `%SRCROOT%`).
+    pub base: Option<PathBuf>,
 }
 
 impl ScanOutcome {
     pub fn merge(&mut self, other: ScanOutcome) {
+        if self.base.is_none() {
+            self.base = other.base;
+        }
         self.findings.extend(other.findings);
         self.stats.merge(&other.stats);
         self.errors.extend(other.errors);
@@ -98,6 +104,19 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// What a compressed file may inflate to before the rest is left unscanned.
     pub max_decompressed: u64,
+    /// What reported paths are relative to.
+    pub paths_relative_to: PathsRelativeTo,
+}
+
+/// What reported paths are relative to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PathsRelativeTo {
+    /// The repository root, else the current directory (see `report_bases`): `scan`.
+    #[default]
+    Root,
+    /// Each scanned argument itself (a file argument: its name): `audit --scan`, where each
+    /// argument is its own origin.
+    EachArgument,
 }
 
 /// Scan one in-memory buffer (stdin, a test) as if it were a file at `provenance`.
@@ -126,7 +145,18 @@ pub fn scan_stream<R: Read>(
     scratch: &mut Scratch,
     out: &mut ScanOutcome,
 ) -> std::io::Result<u64> {
-    let mut windows = log::Windows::new(reader);
+    scan_windows(matcher, log::Windows::new(reader), provenance, scratch, out)
+}
+
+/// `scan_stream` over windows of any size (tests and fuzzing use small ones). Columns on a
+/// window's first line count from the start of that line, not of the window.
+pub fn scan_windows<R: Read>(
+    matcher: &Matcher,
+    mut windows: log::Windows<R>,
+    provenance: &Provenance,
+    scratch: &mut Scratch,
+    out: &mut ScanOutcome,
+) -> std::io::Result<u64> {
     loop {
         let w = match windows.next_window() {
             Ok(Some(w)) => w,
@@ -137,7 +167,7 @@ pub fn scan_stream<R: Read>(
             }
         };
         let mut matches = matcher.scan(w.bytes, scratch);
-        matches.retain(|m| m.secret.start < w.report_before);
+        matches.retain(|m| (w.report_from..w.report_before).contains(&m.secret.start));
         if matches.is_empty() {
             continue;
         }
@@ -154,7 +184,16 @@ pub fn scan_stream<R: Read>(
             &matches,
         );
         out.stats.allowed += cf.allowed as u64;
-        out.findings.extend(cf.findings);
+        out.findings.extend(cf.findings.into_iter().map(|mut f| {
+            let loc = &mut f.location;
+            if loc.line == w.first_line {
+                loc.column += w.first_column;
+            }
+            if loc.end_line == w.first_line {
+                loc.end_column += w.first_column;
+            }
+            f
+        }));
     }
     out.stats.bytes += windows.bytes;
     Ok(windows.bytes)
@@ -169,16 +208,18 @@ pub fn scan_notebook(
     scratch: &mut Scratch,
     out: &mut ScanOutcome,
 ) {
-    let cells = match notebook::parse(raw) {
-        Ok(c) => c,
+    let parts = match notebook::parts(raw) {
+        Ok(p) => p,
         Err(why) => {
             eprintln!("warning: {}: {why}; scanned as plain text", base.path);
             scan_bytes(matcher, raw, base, scratch, out);
             return;
         }
     };
-    let mut cursor = 0usize;
-    for c in cells {
+    // Built on the first finding: one pass over the file, then each location is a lookup.
+    let mut index = None;
+    for part in parts {
+        let c = part.decode(raw);
         let prov = Provenance {
             cell: Some(CellRef {
                 cell: c.cell,
@@ -190,17 +231,21 @@ pub fn scan_notebook(
         let mut cell_out = ScanOutcome::default();
         scan_bytes(matcher, c.text.as_bytes(), &prov, scratch, &mut cell_out);
         out.stats.allowed += cell_out.stats.allowed;
+        if cell_out.findings.is_empty() {
+            continue;
+        }
+        let index = index.get_or_insert_with(|| notebook::LineIndex::new(raw));
+        let (mut starts, mut ends) = (
+            notebook::TextCursor::new(c.text.as_bytes()),
+            notebook::TextCursor::new(c.text.as_bytes()),
+        );
         for mut f in cell_out.findings {
-            f.location.cell_line = Some(f.location.line);
-            if let Some(r) = notebook::locate(raw, &f.secret, cursor) {
-                let (l0, c0) = notebook::line_col(raw, r.start);
-                let (l1, c1) = notebook::line_col(raw, r.end);
-                f.location.line = l0;
-                f.location.column = c0;
-                f.location.end_line = l1;
-                f.location.end_column = c1;
-                cursor = r.end;
-            }
+            let l = &mut f.location;
+            l.cell_line = Some(l.line);
+            let start = c.map.file_offset(starts.offset(l.line, l.column));
+            let end = c.map.file_offset(ends.offset(l.end_line, l.end_column));
+            (l.line, l.column) = index.line_col(start);
+            (l.end_line, l.end_column) = index.line_col(end);
             out.findings.push(f);
         }
     }
@@ -230,11 +275,121 @@ pub fn scan_content(
     }
 }
 
+/// The git work tree holding `abs` (an absolute path): the nearest ancestor with a `.git`.
+fn work_tree_of(abs: &Path) -> Option<PathBuf> {
+    abs.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The deepest directory holding every path of `abs` (absolute paths).
+fn common_dir(abs: &[PathBuf]) -> Option<PathBuf> {
+    let mut it = abs.iter();
+    let mut common = it.next()?.clone();
+    for p in it {
+        while !p.starts_with(&common) {
+            if !common.pop() {
+                return None;
+            }
+        }
+    }
+    Some(common)
+}
+
+/// What each scanned argument's paths are reported relative to: the repository root when the
+/// argument lies inside a git work tree (what code scanning expects), else the current
+/// directory when it lies under it, else the deepest directory common to such outside
+/// arguments. So `sprawl scan src docs` reports `src/a.env` and `docs/a.env`, and every
+/// reported path names one file. Returns (argument, prefix of its paths) and the one base
+/// all paths share, if they do.
+pub fn report_bases(paths: &[PathBuf]) -> (Vec<(PathBuf, String)>, Option<PathBuf>) {
+    let cwd = std::env::current_dir().ok();
+    let cwd = cwd.and_then(|c| c.canonicalize().ok());
+    let abs: Vec<Option<PathBuf>> = paths
+        .iter()
+        .map(|p| {
+            (p.as_os_str() != "-")
+                .then(|| p.canonicalize().ok())
+                .flatten()
+        })
+        .collect();
+    let mut bases: Vec<Option<PathBuf>> = abs
+        .iter()
+        .map(|a| {
+            let a = a.as_ref()?;
+            work_tree_of(a).or_else(|| cwd.clone().filter(|c| a.starts_with(c)))
+        })
+        .collect();
+    let outside: Vec<PathBuf> = abs
+        .iter()
+        .zip(&bases)
+        .filter_map(|(a, b)| match (a, b) {
+            (Some(a), None) if a.is_dir() => Some(a.clone()),
+            (Some(a), None) => a.parent().map(Path::to_path_buf),
+            _ => None,
+        })
+        .collect();
+    let common = common_dir(&outside);
+    for (a, b) in abs.iter().zip(bases.iter_mut()) {
+        if a.is_some() && b.is_none() {
+            *b = common.clone();
+        }
+    }
+    let shared = match bases.first() {
+        Some(Some(first)) if bases.iter().all(|b| b.as_ref() == Some(first)) => Some(first.clone()),
+        _ => None,
+    };
+    let prefixes = paths
+        .iter()
+        .zip(abs.iter().zip(&bases))
+        .map(|(p, (a, b))| {
+            let prefix = match (a, b) {
+                (Some(a), Some(b)) => a
+                    .strip_prefix(b)
+                    .map(|r| r.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/"))
+                    .unwrap_or_else(|_| a.display().to_string()),
+                _ => p.display().to_string(),
+            };
+            (p.clone(), prefix)
+        })
+        .collect();
+    (prefixes, shared)
+}
+
+/// Paths relative to each argument: nothing for a directory, the name for a file.
+fn each_argument(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    paths
+        .iter()
+        .map(|p| {
+            let prefix = if p.is_dir() {
+                String::new()
+            } else {
+                fs::display_path(p, false, p)
+            };
+            (p.clone(), prefix)
+        })
+        .collect()
+}
+
+/// `prefix` joined with `rel` by `/` (either may be empty).
+fn join_shown(prefix: &str, rel: String) -> String {
+    match (prefix.is_empty(), rel.is_empty()) {
+        (true, _) => rel,
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}/{rel}"),
+    }
+}
+
 /// Scan every path (directories recursively, `-` for stdin) with `matcher`.
 pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) -> ScanOutcome {
     let started = Instant::now();
     let mut total = ScanOutcome::default();
-    for path in &opts.paths {
+    let (prefixes, base) = match opts.paths_relative_to {
+        PathsRelativeTo::Root => report_bases(&opts.paths),
+        PathsRelativeTo::EachArgument => (each_argument(&opts.paths), None),
+    };
+    total.base = base;
+    for (path, prefix) in &prefixes {
         if path.as_os_str() == "-" {
             scan_stdin(matcher, &mut total);
             continue;
@@ -258,6 +413,7 @@ pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) ->
             matcher,
             root: path,
             root_is_dir: meta.is_dir(),
+            prefix,
             max_file_size: opts.max_file_size,
             max_decompressed: opts.max_decompressed,
             shared: &shared,
@@ -283,6 +439,8 @@ struct VisitorBuilder<'a> {
     matcher: &'a Matcher,
     root: &'a Path,
     root_is_dir: bool,
+    /// The root's own path relative to the report base (see `report_bases`).
+    prefix: &'a str,
     max_file_size: u64,
     max_decompressed: u64,
     shared: &'a Mutex<ScanOutcome>,
@@ -295,6 +453,7 @@ impl<'s> ParallelVisitorBuilder<'s> for VisitorBuilder<'s> {
             matcher: self.matcher,
             root: self.root,
             root_is_dir: self.root_is_dir,
+            prefix: self.prefix,
             max_file_size: self.max_file_size,
             max_decompressed: self.max_decompressed,
             shared: self.shared,
@@ -311,6 +470,7 @@ struct Visitor<'a> {
     matcher: &'a Matcher,
     root: &'a Path,
     root_is_dir: bool,
+    prefix: &'a str,
     max_file_size: u64,
     max_decompressed: u64,
     shared: &'a Mutex<ScanOutcome>,
@@ -321,8 +481,19 @@ struct Visitor<'a> {
 }
 
 impl Visitor<'_> {
+    /// The reported path of `path`: relative to the report base, with any secret in the name
+    /// redacted.
+    fn shown(&self, path: &Path) -> String {
+        let rel = if self.root_is_dir {
+            fs::display_path(self.root, true, path)
+        } else {
+            String::new()
+        };
+        redact_text(self.matcher, &join_shown(self.prefix, rel))
+    }
+
     fn file(&mut self, path: &Path) {
-        let shown = fs::display_path(self.root, self.root_is_dir, path);
+        let shown = self.shown(path);
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -334,8 +505,11 @@ impl Visitor<'_> {
             SourceKind::File
         };
         if log::is_gzip_name(&name) {
-            self.stream(path, shown, SourceKind::Log, true);
-            return;
+            if log::file_is_gzip(path) {
+                self.stream(path, shown, SourceKind::Log, true);
+                return;
+            }
+            eprintln!("warning: {shown}: named .gz but not gzip; scanned as text");
         }
         let streamable = !name.to_ascii_lowercase().ends_with(".ipynb");
         match fs::read_file(path, self.max_file_size, &mut self.buf) {
@@ -439,8 +613,10 @@ impl ParallelVisitor for Visitor<'_> {
             Err(err) => {
                 let (path, message) = fs::walk_error_parts(&err);
                 let shown = path
-                    .map(|p| fs::display_path(self.root, self.root_is_dir, &p))
+                    .map(|p| self.shown(&p))
                     .unwrap_or_else(|| self.root.display().to_string());
+                let shown = redact_text(self.matcher, &shown);
+                let message = redact_text(self.matcher, &message);
                 self.local.error(shown, message);
             }
         }

@@ -12,7 +12,7 @@ use sprawl::{
 /// for every rule in the ignored full run (`cargo test -- --ignored every_keyword_8mb`).
 const FLOOD: usize = 8 << 20;
 /// Bytes of repeated keyword per single-line rule in the normal suite (a debug build).
-const FLOOD_SUITE: usize = 1 << 20;
+const FLOOD_SUITE: usize = 256 << 10;
 
 /// `keyword` + `sep` repeated to `size` bytes.
 fn flood(keyword: &str, sep: &str, size: usize) -> Vec<u8> {
@@ -67,7 +67,14 @@ fn flood_every_rule(sep: &str, size: usize, all_big: bool) {
                     rule.id
                 );
             }
-            if with_key != alone {
+            // The secrets must be the example's; which rule reports one may change when the
+            // flood itself completes a pattern (`kind: Secret` lines before a Secret's data).
+            let secrets = |v: &[(String, Vec<u8>)]| {
+                let mut s: Vec<Vec<u8>> = v.iter().map(|(_, s)| s.clone()).collect();
+                s.sort();
+                s
+            };
+            if secrets(&with_key) != secrets(&alone) {
                 problems.push(format!(
                     "{} keyword {kw:?} sep {sep:?}: {} findings, expected the example's {}",
                     rule.id,

@@ -128,3 +128,103 @@ fn audit_html_in_headless_chromium() {
     assert!(st.status.success());
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
 }
+
+/// Issue 9 item 10: the scan/git page shows what a scan knows (severity, provider, who
+/// introduced a secret, whether HEAD still holds it, where), worst first, and no audit tiles.
+#[test]
+fn git_html_shows_what_a_scan_knows_in_headless_chromium() {
+    use crate::util::{github_key, openai_key};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let st = Std::new("git")
+            .current_dir(d)
+            .args([
+                "-c",
+                "user.name=Ada Author",
+                "-c",
+                "user.email=ada@example.com",
+            ])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{st:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    let (gh, oa) = (github_key("html-gone"), openai_key("html-kept"));
+    std::fs::write(d.join("old.env"), format!("T={gh}\n")).unwrap();
+    std::fs::write(d.join("app.env"), format!("OPENAI_API_KEY={oa}\n")).unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "add config"]);
+    std::fs::remove_file(d.join("old.env")).unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "remove the token"]);
+    let out = crate::util::sprawl()
+        .current_dir(d)
+        .args(["git", "--format", "html", "--no-progress"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let html = String::from_utf8(out.stdout).unwrap();
+    for k in [&gh, &oa] {
+        assert!(!html.contains(&k[8..24]), "a secret in the page");
+    }
+    for absent in ["uninventoried", "orphaned", "stale", "Owner", "Record"] {
+        assert!(
+            !html.contains(absent),
+            "audit vocabulary `{absent}` in a scan page"
+        );
+    }
+    assert!(
+        html.contains("Ada Author") && html.contains("removed</b>"),
+        "{html}"
+    );
+    // Worst first: the high OpenAI key before the GitHub token.
+    let rows: Vec<&str> = html.split("<tr class=\"secret\">").skip(1).collect();
+    assert_eq!(rows.len(), 2);
+    let sev = |r: &str| {
+        r.split("data-key=\"").nth(1).unwrap()[..1]
+            .parse::<u8>()
+            .unwrap()
+    };
+    assert!(sev(rows[0]) >= sev(rows[1]));
+
+    let Some(bin) = chromium() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Chromium");
+        eprintln!("skipped the browser part: no Chromium");
+        return;
+    };
+    let page = d.join("scan.html");
+    std::fs::write(&page, &html).unwrap();
+    let url = format!("file://{}", page.display());
+    let profile = d.join("chromium-profile");
+    let dom = headless(&bin, &profile)
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    for id in [
+        "tile-secrets",
+        "tile-critical",
+        "tile-removed",
+        "chart-severity",
+        "chart-provider",
+        "secrets",
+    ] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("scan-report.png");
+    let st = headless(&bin, &profile)
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1400,900")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+}

@@ -95,6 +95,7 @@ fn json_matches_the_design_schema_keys() {
             "confidence",
             "fingerprint",
             "git",
+            "hint",
             "id",
             "kind",
             "location",
@@ -120,4 +121,81 @@ fn json_matches_the_design_schema_keys() {
         ]
     );
     assert!(f["git"].is_null());
+}
+
+/// Regression (issue 9 item 3): `sprawl scan src docs` reported both `same.env` files as
+/// `same.env`, and SARIF URIs did not resolve to the files.
+#[test]
+fn paths_are_relative_to_the_repository_root_or_the_current_directory() {
+    use crate::util::*;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().canonicalize().unwrap();
+    let (a, b) = (github_key("same-a"), github_key("same-b"));
+    write_tree(
+        &d,
+        &[
+            ("src/same.env", format!("T={a}\n").as_bytes()),
+            ("docs/same.env", format!("T={b}\n").as_bytes()),
+        ],
+    );
+    let paths = |cwd: &std::path::Path, args: &[&str]| -> (Vec<String>, serde_json::Value) {
+        let out = sprawl()
+            .current_dir(cwd)
+            .arg("scan")
+            .args(args)
+            .args(["--format", "sarif", "--no-progress"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut uris: Vec<String> = v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        uris.sort();
+        (uris, v)
+    };
+    let resolves = |v: &serde_json::Value, uri: &str| {
+        let base = v["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .expect("a %SRCROOT% base");
+        let p = std::path::PathBuf::from(base.strip_prefix("file://").unwrap()).join(uri);
+        assert!(p.is_file(), "{base} + {uri} is not the file");
+    };
+    // Not in a git work tree: relative to the current directory.
+    let (uris, v) = paths(&d, &["src", "docs"]);
+    assert_eq!(uris, ["docs/same.env", "src/same.env"]);
+    for u in &uris {
+        resolves(&v, u);
+    }
+    // In a git work tree: relative to its root, wherever sprawl is started.
+    let st = std::process::Command::new("git")
+        .current_dir(&d)
+        .args(["init", "-q"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let (uris, v) = paths(&d.join("src"), &[".", "../docs/same.env"]);
+    assert_eq!(uris, ["docs/same.env", "src/same.env"]);
+    for u in &uris {
+        resolves(&v, u);
+    }
+    // The text report names them apart too.
+    let out = sprawl()
+        .current_dir(&d)
+        .args(["scan", "src", "docs", "--no-progress"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("src/same.env:1:3") && text.contains("docs/same.env:1:3"),
+        "{text}"
+    );
 }

@@ -102,14 +102,22 @@ fn csv_of_the_audit() {
     assert!(!text.contains(k.openai.as_str()));
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers = rdr.headers().unwrap().clone();
-    assert_eq!(&headers[0], "fingerprint");
+    assert_eq!(&headers[0], "item");
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     let v = audit_json(dir.path());
     assert_eq!(
-        rows.len(),
+        rows.iter().filter(|r| &r[0] == "credential").count(),
         v["credentials"].as_array().unwrap().len(),
         "one row per credential"
     );
+    // Inventory records found nowhere are rows too.
+    let with_hits = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["categories"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(rows.iter().filter(|r| &r[0] == "record").count(), with_hits);
     let owner = headers.iter().position(|h| h == "owner").unwrap();
     let cats = headers.iter().position(|h| h == "categories").unwrap();
     assert!(rows

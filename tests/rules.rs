@@ -193,6 +193,72 @@ fn at_least_80_rules_covering_every_required_provider() {
 }
 
 #[test]
+fn issue_15_families_have_rules() {
+    let set = RuleSet::builtin().unwrap();
+    for id in [
+        "atlassian.api-token",
+        "bitbucket.app-password",
+        "bitbucket.access-token",
+        "azure.devops-pat",
+        "azure.devops-pat-legacy",
+        "azure.sas-token",
+        "azure.cosmosdb-key",
+        "azure.search-key",
+        "azure.container-registry-key",
+        "azure.apim-key",
+        "azure.function-key",
+        "azure.storage-account-key",
+        "azure.service-bus-connection-string",
+        "slack.config-access-token",
+        "slack.config-refresh-token",
+        "docker.config-auth",
+        "docker.swarm-join-token",
+        "cloudflare.origin-ca-key",
+        "cloudflare.user-api-token",
+        "gitlab.feed-token",
+        "gitlab.runner-registration-token",
+        "gitlab.ci-job-token",
+        "vault.legacy-token",
+        "kubernetes.bootstrap-token",
+        "kubernetes.kubeconfig-client-key",
+        "kubernetes.secret-manifest",
+        "password-hash.bcrypt",
+        "password-hash.sha512-crypt",
+        "password-hash.md5-crypt",
+        "password-hash.apr1",
+        "connection-string.snowflake",
+        "connection-string.odbc",
+        "connection-string.jdbc",
+        "nuget.api-key",
+        "sonarqube.user-token",
+        "facebook.access-token",
+        "twitter.bearer-token",
+        "microsoft-teams.webhook",
+        "discord.bot-token",
+        "jfrog.api-key",
+        "jfrog.reference-token",
+        "sidekiq.enterprise-credentials",
+        "telegram.bot-token-any-id",
+        "rails.secret-key-base",
+        "django.insecure-secret-key",
+        "laravel.app-key",
+        "wordpress.salt",
+        "wordpress.db-password",
+        "github.installation-token-jwt",
+        "alibaba.access-key-id",
+        "flyio.access-token",
+        "planetscale.service-token",
+        "onepassword.service-account-token",
+        "buildkite.user-token",
+    ] {
+        assert!(set.get(id).is_some(), "missing rule {id}");
+    }
+    // A password hash is a leaked password; the placeholder filter must not take `$6$…` for `$VAR`.
+    let hash = set.get("password-hash.sha512-crypt").unwrap();
+    assert_eq!(hash.kind, sprawl::rules::Kind::Password);
+}
+
+#[test]
 fn rules_list_prints_every_rule() {
     let out = sprawl().args(["rules", "list"]).output().unwrap();
     assert!(out.status.success());

@@ -452,6 +452,34 @@ fn output_paths_are_checked_before_the_scan_and_written_whole() {
         assert!(err.contains("no/such/dir/out.json"), "{err}");
         assert!(!err.contains("a.env") && stdout.is_empty(), "{err}{stdout}");
     }
+    // Checked before the scan starts: with standard input held open, a scan that started
+    // would wait for it forever.
+    let bin = assert_cmd::cargo::cargo_bin("sprawl");
+    let mut child = Std::new(bin)
+        .current_dir(dir.path())
+        .args(["scan", "-", "-o", "no/such/dir/out.json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _held_open = child.stdin.take();
+    let mut status = None;
+    for _ in 0..600 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(2),
+        "exits before reading stdin"
+    );
     std::fs::write(dir.path().join("r.json"), "previous report").unwrap();
     let (code, _, _) = run_in(dir.path(), &[".", "--format", "json", "-o", "r.json"]);
     assert_eq!(code, 1);

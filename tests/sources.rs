@@ -360,3 +360,185 @@ fn a_notebook_with_a_multi_megabyte_output() {
     assert_eq!(f["location"]["cell_line"], 150_001);
     assert_eq!(f["location"]["line"], 1);
 }
+
+/// Issue 11 item 8: keys whose JSON escaping differs from their text (`\u0070`, `\/` before
+/// them) in a 3 MB notebook written on one line: every location points at the key as the
+/// file writes it, and the scan does not go quadratic (no timing asserted; the old code took
+/// 43 s here).
+#[test]
+fn escaped_keys_in_a_large_notebook_are_located_exactly() {
+    let n = 20_000;
+    // (Keys with a run of x's read as placeholders; leave those out.)
+    let keys: Vec<String> = (0..)
+        .map(|i| github_key(&format!("esc-{i}")))
+        .filter(|k| !k.to_ascii_lowercase().contains("xx"))
+        .take(n)
+        .collect();
+    // The file form of key i: its `p` escaped, after an URL full of `\/`.
+    let written: Vec<String> = keys.iter().map(|k| k.replacen('p', "\\u0070", 1)).collect();
+    let lines: Vec<String> = written
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            format!("\"url = 'https:\\/\\/example.com\\/{i}\\/x' ; t = '{w}' \\u00e9\\n\"")
+        })
+        .collect();
+    let mut cells = Vec::new();
+    for chunk in lines.chunks(500) {
+        cells.push(format!(
+            r#"{{"cell_type":"code","metadata":{{}},"outputs":[],"source":[{}]}}"#,
+            chunk.join(",")
+        ));
+    }
+    let pad = "x".repeat(1000);
+    let text = format!(
+        r#"{{"metadata":{{"pad":"{}"}},"nbformat":4,"nbformat_minor":5,"cells":[{}]}}"#,
+        pad.repeat(1000),
+        cells.join(",")
+    );
+    assert!(text.len() > 3_000_000 && !text.contains('\n'));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.ipynb"), &text).unwrap();
+    let out = sprawl()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--no-progress",
+            "--show-secrets",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fs = findings(&v);
+    if fs.len() != n {
+        let found: Vec<&str> = fs.iter().map(|f| f["secret"].as_str().unwrap()).collect();
+        let missing: Vec<&String> = keys
+            .iter()
+            .filter(|k| !found.contains(&k.as_str()))
+            .collect();
+        panic!("{} of {n}; missing {missing:?}", fs.len());
+    }
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for f in fs {
+        let secret = f["secret"].as_str().unwrap();
+        let i = keys.iter().position(|k| k == secret).unwrap();
+        let loc = &f["location"];
+        assert_eq!(loc["line"], 1);
+        let col = loc["column"].as_u64().unwrap() as usize;
+        let end = loc["end_column"].as_u64().unwrap() as usize;
+        let (start, _) = chars[col - 1];
+        let stop = chars.get(end - 1).map_or(text.len(), |c| c.0);
+        assert_eq!(&text[start..stop], written[i], "{f}");
+        assert_eq!(loc["cell"], i / 500);
+        assert_eq!(loc["cell_line"], (i % 500) as u64 + 1);
+    }
+}
+
+/// Issue 11 item 9: a key on a line longer than the 8 MiB stream window is reported at its
+/// column from the start of the line, not of the window.
+#[test]
+fn streamed_columns_count_from_the_line_start() {
+    let k = github_key("long-line");
+    let lead = 9 << 20;
+    let mut body = "é".repeat(3).into_bytes();
+    body.extend(std::iter::repeat_n(b'x', lead));
+    body.extend_from_slice(format!(" token={k} tail\nnext {k}\n").as_bytes());
+    let out = sprawl()
+        .args(["scan", "-", "--format", "json", "--no-progress"])
+        .write_stdin(body)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut places: Vec<(u64, u64, u64)> = findings(&v)
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            let n = |k: &str| l[k].as_u64().unwrap();
+            (n("line"), n("column"), n("end_column"))
+        })
+        .collect();
+    places.sort();
+    let col = 3 + lead as u64 + " token=".len() as u64 + 1;
+    assert_eq!(
+        places,
+        [(1, col, col + k.len() as u64), (2, 6, 6 + k.len() as u64)]
+    );
+}
+
+/// Issue 11 item 15: a file named `.gz` that is not gzip is scanned as text, with a warning.
+#[test]
+fn a_gz_name_that_is_not_gzip_is_scanned_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("not-gzip");
+    std::fs::write(dir.path().join("notes.gz"), format!("a\ntoken = {k}\n")).unwrap();
+    let out = sprawl()
+        .args(["scan", "--format", "json", "--no-progress"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("warning:") && l.contains("notes.gz") && l.contains("not gzip")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&k));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fs = findings(&v);
+    assert_eq!(fs.len(), 1, "{v}");
+    assert_eq!(fs[0]["location"]["path"], "notes.gz");
+    assert_eq!(fs[0]["location"]["line"], 2);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// Issue 11 item 17: UTF-16 files (with a byte order mark, or ASCII in UTF-16 without one,
+/// either byte order) are decoded and scanned, at the right line and column.
+#[test]
+fn utf16_files_are_decoded_and_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("utf16");
+    let text = format!("# config\r\nname = \"é\"\r\ntoken = {k}\r\n");
+    let encode = |little: bool, bom: bool| {
+        let mut out = Vec::new();
+        if bom {
+            out.extend_from_slice(if little { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] });
+        }
+        for u in text.encode_utf16() {
+            out.extend(if little {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            });
+        }
+        out
+    };
+    let names = ["le-bom.ps1", "be-bom.ps1", "le.reg", "be.reg"];
+    for (name, (little, bom)) in
+        names
+            .iter()
+            .zip([(true, true), (false, true), (true, false), (false, false)])
+    {
+        std::fs::write(dir.path().join(name), encode(little, bom)).unwrap();
+    }
+    let (v, code) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, u64, u64)> = findings(&v)
+        .iter()
+        .map(|f| {
+            let l = &f["location"];
+            (
+                l["path"].as_str().unwrap().to_string(),
+                l["line"].as_u64().unwrap(),
+                l["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, u64, u64)> = names.iter().map(|n| (n.to_string(), 3, 9)).collect();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(v["stats"]["skipped"]["binary"], 0);
+}

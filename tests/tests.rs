@@ -3,10 +3,12 @@
 mod util;
 
 mod audit;
+mod audit_kit;
 mod bad_input;
 mod detect_flood;
 mod detect_generic;
 mod expiry;
+mod fuzz_targets;
 mod git;
 mod git_history;
 mod git_hook;
@@ -14,6 +16,7 @@ mod git_repos;
 mod html;
 mod output;
 mod readme;
+mod redaction;
 mod reports;
 mod revoke;
 mod rules;

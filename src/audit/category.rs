@@ -1,12 +1,34 @@
 //! Audit categories: what each means, its severity, the OWASP Non-Human Identities Top 10
 //! item it maps to, what to do about it, and a `Hit` (a category that fired, with evidence).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::Severity;
 
+/// Every category, in order (for tables and tests).
+pub const ALL: &[Category] = &[
+    Category::Exposed,
+    Category::Uninventoried,
+    Category::Ambiguous,
+    Category::Orphaned,
+    Category::Expired,
+    Category::PastPurpose,
+    Category::RevokedButPresent,
+    Category::Stale,
+    Category::LongLived,
+    Category::ReviewOverdue,
+    Category::OutOfScope,
+    Category::Shared,
+    Category::UnapprovedProvider,
+    Category::UnownedMachineIdentity,
+    Category::OwnerMoved,
+    Category::RevokedButLive,
+    Category::MissingPurpose,
+    Category::NoExpiry,
+];
+
 /// The lifecycle categories of the design, and two hygiene ones for records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Exposed,
@@ -22,6 +44,9 @@ pub enum Category {
     OutOfScope,
     Shared,
     UnapprovedProvider,
+    UnownedMachineIdentity,
+    OwnerMoved,
+    RevokedButLive,
     MissingPurpose,
     NoExpiry,
 }
@@ -42,6 +67,9 @@ impl Category {
             Category::OutOfScope => "out_of_scope",
             Category::Shared => "shared",
             Category::UnapprovedProvider => "unapproved_provider",
+            Category::UnownedMachineIdentity => "unowned_machine_identity",
+            Category::OwnerMoved => "owner_moved",
+            Category::RevokedButLive => "revoked_but_live",
             Category::MissingPurpose => "missing_purpose",
             Category::NoExpiry => "no_expiry",
         }
@@ -56,10 +84,13 @@ impl Category {
             | Category::Expired
             | Category::PastPurpose
             | Category::OutOfScope
+            | Category::RevokedButLive
             | Category::Shared => Severity::High,
             Category::Ambiguous
             | Category::Stale
             | Category::LongLived
+            | Category::UnownedMachineIdentity
+            | Category::OwnerMoved
             | Category::UnapprovedProvider => Severity::Medium,
             Category::RevokedButPresent
             | Category::ReviewOverdue
@@ -74,6 +105,8 @@ impl Category {
             Category::Exposed | Category::Uninventoried | Category::Ambiguous => &["NHI2"],
             Category::RevokedButPresent => &["NHI2"],
             Category::Orphaned | Category::PastPurpose | Category::Stale => &["NHI1"],
+            Category::UnownedMachineIdentity | Category::OwnerMoved => &["NHI1"],
+            Category::RevokedButLive => &["NHI1", "NHI2"],
             Category::ReviewOverdue | Category::MissingPurpose => &["NHI1"],
             Category::Expired | Category::LongLived | Category::NoExpiry => &["NHI7"],
             Category::OutOfScope => &["NHI8"],
@@ -89,15 +122,18 @@ impl Category {
             Category::Uninventoried => "find its owner, register it (owner, purpose, expiry) or revoke it",
             Category::Ambiguous => "several inventory records fit: record its fingerprint in the register",
             Category::Orphaned => "assign an owner who is still here, or revoke it",
-            Category::Expired => "it is past its expiry but still active: revoke it",
+            Category::Expired => "past the expiry the register set, and the vendor still lists it active: revoke it",
             Category::PastPurpose => "its purpose has ended: revoke it",
-            Category::RevokedButPresent => "already revoked: delete it from the code and history",
+            Category::RevokedButPresent => "no longer works (revoked, inactive or expired at the vendor): clean-up, delete it from the code and history",
             Category::Stale => "unused: revoke it",
             Category::LongLived => "old and without expiry: rotate it and set an expiry",
             Category::ReviewOverdue => "review it (owner, purpose, scope) and set the next review date",
             Category::OutOfScope => "it lives where it should not: move it to a secret store for that place, or rotate it",
             Category::Shared => "one key used by several repositories or services: issue one key each",
             Category::UnapprovedProvider => "a provider that is not approved: move off it and revoke the key",
+            Category::UnownedMachineIdentity => "a machine identity with no human owner: name a person or team who answers for it, or revoke it",
+            Category::OwnerMoved => "its owner changed team: have the new owner confirm it is still needed, or revoke it",
+            Category::RevokedButLive => "recorded as revoked but the vendor still accepts it: revoke it at the vendor now",
             Category::MissingPurpose => "record what the key is for",
             Category::NoExpiry => "set an expiry date",
         }

@@ -2,141 +2,31 @@
 //! inventory records × roster × policy × now → each credential with the record it matched
 //! and its lifecycle categories, each with evidence, a severity and the OWASP Non-Human
 //! Identity Top 10 item it maps to; plus hygiene findings for records found nowhere.
+//! `model` holds the data, `join` ties exposures to records, `hygiene` judges a record,
+//! `category` names the categories, `attest` and `compare` add review and history.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::{Deserialize, Serialize};
-
+pub mod attest;
 mod category;
-mod matching;
+pub mod compare;
+pub mod hygiene;
+pub mod join;
+mod model;
+
+pub use category::{Category, Hit, ALL as ALL_CATEGORIES};
+pub use join::merge_records;
+pub use model::*;
 
 use category::hit;
-pub use category::{Category, Hit};
-pub use matching::merge_records;
-use matching::{hint_fits, known_ends, last4, providers_agree};
+use hygiene::{dead_evidence, record_hits};
+use join::{tie, HintIndex, Tie};
 
 use crate::{
     finding::Fingerprint,
-    inventory::{InventoryRecord, Status},
+    inventory::{hint::MIN_RANDOM_CHARS, identity::Presence, Identity, InventoryRecord, Roster},
     rules::{Kind, Severity},
 };
-
-/// One place a secret was found.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Occurrence {
-    /// The report, scanned root or repository it came from (for `shared`).
-    pub origin: String,
-    pub path: String,
-    pub line: u64,
-    pub source: String,
-    pub commit: Option<String>,
-    pub author: Option<String>,
-    pub email: Option<String>,
-    pub date: Option<String>,
-}
-
-/// One secret found by a scan, with every place it was found.
-#[derive(Debug, Clone)]
-pub struct Exposure {
-    pub fingerprint: Fingerprint,
-    pub rule: String,
-    pub title: String,
-    pub provider: String,
-    pub kind: Kind,
-    pub severity: Severity,
-    pub redacted: String,
-    pub key_id: Option<String>,
-    /// The secret itself, when the audit ran the scan in-process (never serialised).
-    pub secret: Option<Vec<u8>>,
-    pub occurrences: Vec<Occurrence>,
-    /// The highest confidence among its findings (unknown for reports of earlier versions).
-    pub confidence: Option<crate::rules::Confidence>,
-}
-
-/// Audit policy (`[audit]` in sprawl.toml).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Policy {
-    pub stale_after_days: i64,
-    pub max_age_days: i64,
-    /// Providers allowed; empty means every provider.
-    pub approved_providers: Vec<String>,
-    /// Vendors the organisation has left.
-    pub retired_providers: Vec<String>,
-    /// Lowest severity that makes `sprawl audit` exit 1.
-    pub fail_on: Option<Severity>,
-}
-
-impl Default for Policy {
-    fn default() -> Policy {
-        Policy {
-            stale_after_days: 90,
-            max_age_days: 365,
-            approved_providers: Vec::new(),
-            retired_providers: Vec::new(),
-            fail_on: None,
-        }
-    }
-}
-
-/// How a credential was tied to its record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchedBy {
-    Fingerprint,
-    KeyId,
-    Hint,
-}
-
-/// A credential found in code, audited.
-#[derive(Debug, Clone)]
-pub struct AuditedCredential {
-    pub exposure: Exposure,
-    /// Index into `Audit::records`.
-    pub record: Option<usize>,
-    pub matched_by: Option<MatchedBy>,
-    /// Records whose hint fits (more than one: ambiguous).
-    pub candidates: Vec<usize>,
-    pub hits: Vec<Hit>,
-    pub suggested_owners: Vec<String>,
-}
-
-impl AuditedCredential {
-    pub fn severity(&self) -> Severity {
-        self.hits
-            .iter()
-            .map(|h| h.severity)
-            .max()
-            .unwrap_or(Severity::Info)
-    }
-}
-
-/// An inventory record (after merging the exports that describe the same key).
-#[derive(Debug, Clone)]
-pub struct AuditedRecord {
-    pub record: InventoryRecord,
-    /// Every export that described it (`file#index`).
-    pub sources: Vec<String>,
-    /// Whether any finding matched it.
-    pub found: bool,
-    /// Hygiene categories (for records found nowhere; a found record's categories sit on
-    /// its credential).
-    pub hits: Vec<Hit>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Audit {
-    pub now: i64,
-    pub credentials: Vec<AuditedCredential>,
-    pub records: Vec<AuditedRecord>,
-}
-
-/// Emails (lower case) of the people still present.
-pub type Roster = HashSet<String>;
-
-fn day(t: i64) -> String {
-    crate::time::day(t)
-}
 
 /// Environment names looked for in paths, for `out_of_scope`.
 const ENVIRONMENTS: &[&str] = &[
@@ -171,103 +61,6 @@ fn normalise_env(e: &str) -> String {
         "development" => "dev".into(),
         other => other.into(),
     }
-}
-
-/// Hygiene of a record itself: owner, purpose, expiry, usage, age, review.
-fn record_hits(
-    r: &InventoryRecord,
-    roster: Option<&Roster>,
-    policy: &Policy,
-    now: i64,
-) -> Vec<Hit> {
-    let mut hits = Vec::new();
-    match &r.owner {
-        None => hits.push(hit(Category::Orphaned, "the record has no owner".into())),
-        Some(o) => {
-            if let Some(roster) = roster {
-                if !roster.contains(&o.to_ascii_lowercase()) {
-                    hits.push(hit(
-                        Category::Orphaned,
-                        format!("owner {o} is not on the roster"),
-                    ));
-                }
-            }
-        }
-    }
-    let live = r.status.is_live();
-    if let Some(exp) = r.expires_at {
-        if exp < now && live {
-            hits.push(hit(
-                Category::Expired,
-                format!(
-                    "expires_at {} has passed while status is {:?}",
-                    day(exp),
-                    r.status
-                )
-                .to_lowercase(),
-            ));
-        }
-    }
-    if r.status == Status::Retired {
-        hits.push(hit(
-            Category::PastPurpose,
-            "status is retired but the key has not been revoked".into(),
-        ));
-    }
-    if live && r.usage_known {
-        let limit = policy.stale_after_days * 86_400;
-        match r.last_used_at {
-            None => hits.push(hit(Category::Stale, "never used".into())),
-            Some(t) if now - t > limit => hits.push(hit(
-                Category::Stale,
-                format!(
-                    "last used {} ({} days ago; stale_after_days = {})",
-                    day(t),
-                    (now - t) / 86_400,
-                    policy.stale_after_days
-                ),
-            )),
-            _ => {}
-        }
-    }
-    if live && r.expires_at.is_none() {
-        if let Some(c) = r.created_at {
-            if now - c > policy.max_age_days * 86_400 {
-                hits.push(hit(
-                    Category::LongLived,
-                    format!(
-                        "created {} ({} days ago; max_age_days = {}) and has no expiry",
-                        day(c),
-                        (now - c) / 86_400,
-                        policy.max_age_days
-                    ),
-                ));
-            }
-        }
-    }
-    if let Some(d) = r.review_due {
-        if d < now && live {
-            hits.push(hit(
-                Category::ReviewOverdue,
-                format!("review_due {} has passed", day(d)),
-            ));
-        }
-    }
-    if r.format.starts_with("native") && live {
-        if r.purpose.is_none() {
-            hits.push(hit(
-                Category::MissingPurpose,
-                "the record has no purpose".into(),
-            ));
-        }
-        if r.expires_at.is_none() {
-            hits.push(hit(
-                Category::NoExpiry,
-                "the record has no expires_at".into(),
-            ));
-        }
-    }
-    hits
 }
 
 fn provider_hits(provider: &str, policy: &Policy) -> Option<Hit> {
@@ -312,20 +105,35 @@ fn scope_matches(glob: &str, occ: &Occurrence) -> bool {
     }
 }
 
+/// Owners to suggest: CODEOWNERS entries, then the git authors who introduced the secret;
+/// anyone the roster says has left is not suggested.
+fn suggestions(e: &Exposure, roster: Option<&Roster>) -> Vec<String> {
+    let mut list: Vec<String> = Vec::new();
+    let authors = e.occurrences.iter().filter_map(|o| o.email.clone());
+    for s in e.codeowners.iter().cloned().chain(authors) {
+        if list.contains(&s) {
+            continue;
+        }
+        let gone =
+            roster.is_some_and(|r| r.presence(&Identity::classify(&s, None)) == Presence::Absent);
+        if !gone {
+            list.push(s);
+        }
+    }
+    list
+}
+
 /// Run the audit.
 pub fn audit(
     exposures: Vec<Exposure>,
-    records: &[InventoryRecord],
+    records: Vec<InventoryRecord>,
     roster: Option<&Roster>,
     policy: &Policy,
     now: i64,
-    suggested_owners: &HashMap<Fingerprint, Vec<String>>,
 ) -> Audit {
     let mut merged = merge_records(records);
-    // Indexes for the three ways to match, strongest first.
     let mut by_fp: HashMap<Fingerprint, usize> = HashMap::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
-    let mut by_last4: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, m) in merged.iter().enumerate() {
         if let Some(f) = m.record.fingerprint {
             by_fp.entry(f).or_insert(i);
@@ -333,10 +141,8 @@ pub fn audit(
         if let Some(k) = &m.record.key_id {
             by_id.entry(k.clone()).or_insert(i);
         }
-        if let Some(h) = &m.record.hint {
-            by_last4.entry(last4(&h.suffix)).or_default().push(i);
-        }
     }
+    let hints = HintIndex::new(&merged);
 
     let mut credentials = Vec::with_capacity(exposures.len());
     for e in exposures {
@@ -345,47 +151,24 @@ pub fn audit(
             matched_by: None,
             candidates: Vec::new(),
             hits: Vec::new(),
-            suggested_owners: suggested_owners
-                .get(&e.fingerprint)
-                .cloned()
-                .unwrap_or_default(),
+            suggested_owners: suggestions(&e, roster),
+            attestation: None,
             exposure: e,
         };
-        let e = &cred.exposure;
-        if let Some(&i) = by_fp.get(&e.fingerprint) {
-            cred.record = Some(i);
-            cred.matched_by = Some(MatchedBy::Fingerprint);
-        } else if let Some(&i) = e.key_id.as_ref().and_then(|k| by_id.get(k)) {
-            cred.record = Some(i);
-            cred.matched_by = Some(MatchedBy::KeyId);
-        } else {
-            let (_, suffix, _) = known_ends(e);
-            let mut fits: Vec<usize> = by_last4
-                .get(&last4(&suffix))
-                .map(|v| {
-                    v.iter()
-                        .copied()
-                        .filter(|&i| {
-                            let r = &merged[i].record;
-                            providers_agree(r.provider.as_deref(), &e.provider)
-                                && r.hint.as_ref().is_some_and(|h| hint_fits(h, e))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            fits.sort_unstable();
-            fits.dedup();
-            match fits.len() {
-                0 => {}
-                1 => {
-                    cred.record = Some(fits[0]);
-                    cred.matched_by = Some(MatchedBy::Hint);
-                }
-                _ => cred.candidates = fits,
+        let weak: Vec<(usize, usize)> = match tie(&cred.exposure, &merged, &by_fp, &by_id, &hints) {
+            Tie::Record(i, how) => {
+                cred.record = Some(i);
+                cred.matched_by = Some(how);
+                Vec::new()
             }
-        }
+            Tie::Candidates(c) => {
+                cred.candidates = c.iter().map(|(i, _)| *i).collect();
+                c
+            }
+            Tie::None => Vec::new(),
+        };
+        let e = &cred.exposure;
 
-        // Categories.
         let places: Vec<String> = e
             .occurrences
             .iter()
@@ -413,23 +196,36 @@ pub fn audit(
             exposed.nhi.push("NHI5");
         }
         cred.hits.push(exposed);
-        match (cred.record, cred.candidates.is_empty()) {
-            (None, true) => cred.hits.push(hit(
+        match cred.record {
+            None if weak.is_empty() => cred.hits.push(hit(
                 Category::Uninventoried,
                 "no inventory record matches its fingerprint, key id or hint".into(),
             )),
-            (None, false) => {
-                let ids: Vec<&str> = cred
-                    .candidates
+            None => {
+                let ids: Vec<String> = weak
                     .iter()
-                    .map(|&i| merged[i].record.id.as_str())
+                    .map(|&(i, random)| {
+                        format!(
+                            "{} ({}, {random} random character{} agree)",
+                            merged[i].record.id,
+                            merged[i].record.source,
+                            if random == 1 { "" } else { "s" }
+                        )
+                    })
                     .collect();
+                let why = if weak.len() == 1 {
+                    format!(
+                        "its hint fits one record, on fewer than {MIN_RANDOM_CHARS} random characters: not attributed"
+                    )
+                } else {
+                    format!("its hint fits {} records", weak.len())
+                };
                 cred.hits.push(hit(
                     Category::Ambiguous,
-                    format!("its hint fits {} records: {}", ids.len(), ids.join(", ")),
+                    format!("{why}: {}", ids.join("; ")),
                 ));
             }
-            (Some(i), _) => {
+            Some(i) => {
                 merged[i].found = true;
                 let r = &merged[i].record;
                 for h in record_hits(r, roster, policy, now) {
@@ -437,27 +233,23 @@ pub fn audit(
                         cred.hits.push(h);
                     }
                 }
-                if !r.status.is_live() {
-                    cred.hits.push(hit(
-                        Category::RevokedButPresent,
-                        format!("status is {:?} at the vendor; still in code", r.status)
-                            .to_lowercase(),
-                    ));
+                if let Some(why) = dead_evidence(r, now) {
+                    cred.hits.push(hit(Category::RevokedButPresent, why));
                 }
                 if !r.scope.is_empty() {
-                    let outside: Vec<&Occurrence> = e
+                    let outside = e
                         .occurrences
                         .iter()
-                        .filter(|o| !r.scope.iter().any(|g| scope_matches(g, o)))
-                        .collect();
-                    if let Some(o) = outside.first() {
+                        .find(|o| !r.scope.iter().any(|g| scope_matches(g, o)));
+                    if let Some(o) = outside {
                         cred.hits.push(hit(
                             Category::OutOfScope,
                             format!(
-                                "{}:{} is outside its scope ({})",
+                                "{}:{} is outside its scope ({}; {})",
                                 o.path,
                                 o.line,
-                                r.scope.join(", ")
+                                r.scope.join(", "),
+                                r.fact_source("scope")
                             ),
                         ));
                     }
@@ -505,7 +297,7 @@ pub fn audit(
         m.hits = record_hits(&m.record, roster, policy, now);
         if let Some(p) = &m.record.provider {
             if let Some(h) = provider_hits(p, policy) {
-                if m.record.status.is_live() {
+                if hygiene::is_live(&m.record, now) {
                     m.hits.push(h);
                 }
             }
@@ -542,12 +334,18 @@ pub fn category_counts(a: &Audit) -> BTreeMap<Category, usize> {
     counts
 }
 
-/// The worst severity anywhere in the audit.
+/// The worst severity anywhere in the audit, leaving out items whose attestation holds.
 pub fn worst(a: &Audit) -> Option<Severity> {
     a.credentials
         .iter()
+        .filter(|c| !attest::holds(c.attestation.as_ref()))
         .flat_map(|c| c.hits.iter())
-        .chain(a.records.iter().flat_map(|r| r.hits.iter()))
+        .chain(
+            a.records
+                .iter()
+                .filter(|r| !attest::holds(r.attestation.as_ref()))
+                .flat_map(|r| r.hits.iter()),
+        )
         .map(|h| h.severity)
         .max()
 }
@@ -555,7 +353,7 @@ pub fn worst(a: &Audit) -> Option<Severity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::Hint;
+    use crate::inventory::{Hint, Status};
 
     const NOW: i64 = 1_750_000_000;
     const DAY: i64 = 86_400;
@@ -565,6 +363,7 @@ mod tests {
             id: id.into(),
             provider: Some("openai".into()),
             owner: Some("a@example.com".into()),
+            owners: vec![Identity::classify("a@example.com", None)],
             purpose: Some("x".into()),
             status: Status::Active,
             format: "native-json",
@@ -582,9 +381,10 @@ mod tests {
             kind: Kind::ApiKey,
             severity: Severity::High,
             redacted: "sk-proj-…".to_string() + &secret[secret.len() - 4..],
+            hint: crate::inventory::hint::vendor_hint("openai", secret.as_bytes()),
             key_id: None,
-            secret: Some(secret.as_bytes().to_vec()),
-            confidence: None,
+            revoke: None,
+            codeowners: Vec::new(),
             occurrences: vec![Occurrence {
                 origin: "repo".into(),
                 path: "a.py".into(),
@@ -643,10 +443,15 @@ mod tests {
     fn orphaned_long_lived_review_past_purpose() {
         let mut r = record("k");
         assert!(!cats_of_record(r.clone()).contains(&Category::Orphaned));
-        r.owner = None;
+        r.set_owners(Vec::new());
         assert!(cats_of_record(r.clone()).contains(&Category::Orphaned));
         let mut r = record("k");
-        let roster: Roster = ["b@example.com".to_string()].into_iter().collect();
+        let roster = Roster::from_rows(
+            [[("email".to_string(), "b@example.com".to_string())]
+                .into_iter()
+                .collect()],
+            "people.csv",
+        );
         let hits = record_hits(&r, Some(&roster), &Policy::default(), NOW);
         assert!(hits
             .iter()
@@ -663,6 +468,7 @@ mod tests {
         r.review_due = Some(NOW + DAY);
         assert!(!cats_of_record(r.clone()).contains(&Category::ReviewOverdue));
         r.status = Status::Retired;
+        r.register_status = Some(Status::Retired);
         assert!(cats_of_record(r).contains(&Category::PastPurpose));
     }
 
@@ -673,38 +479,43 @@ mod tests {
         by_hint.hint = Hint::parse("sk-proj-aa...WXYZ");
         let mut by_fp = record("fp");
         by_fp.fingerprint = Some(Fingerprint::of(secret.as_bytes()));
-        let none = HashMap::new();
         let p = Policy::default();
         // Fingerprint beats hint.
         let a = audit(
             vec![exposure(&secret)],
-            &[by_hint.clone(), by_fp],
+            vec![by_hint.clone(), by_fp],
             None,
             &p,
             NOW,
-            &none,
         );
         assert_eq!(a.credentials[0].matched_by, Some(MatchedBy::Fingerprint));
-        // One fitting hint: matched; two: ambiguous, listing both, never picking one.
+        // One fitting OpenAI hint rests on 4 random characters: ambiguous, not attributed
+        // (a shadow key with the same last 4 would fit just as well).
         let a = audit(
             vec![exposure(&secret)],
-            &[by_hint.clone()],
+            vec![by_hint.clone()],
             None,
             &p,
             NOW,
-            &none,
         );
+        let c = &a.credentials[0];
+        assert_eq!((c.record, c.candidates.len()), (None, 1));
+        assert!(c.hits.iter().any(|h| h.category == Category::Ambiguous
+            && h.evidence.contains("4 random characters agree")));
+        // A GitHub token_last_eight rests on 8: attributed.
+        let gh = format!("ghp_{}", "Q".repeat(28) + "a1b2c3d4");
+        let mut e = exposure(&gh);
+        e.provider = "github".into();
+        e.hint = crate::inventory::hint::vendor_hint("github", gh.as_bytes());
+        let mut rec = record("gh");
+        rec.provider = Some("github".into());
+        rec.hint = Hint::suffix("a1b2c3d4");
+        let a = audit(vec![e], vec![rec], None, &p, NOW);
         assert_eq!(a.credentials[0].matched_by, Some(MatchedBy::Hint));
+        // Two fitting: ambiguous, listing both, never picking one.
         let mut other = record("hint2");
         other.hint = Hint::parse("sk-proj-...WXYZ");
-        let a = audit(
-            vec![exposure(&secret)],
-            &[by_hint, other],
-            None,
-            &p,
-            NOW,
-            &none,
-        );
+        let a = audit(vec![exposure(&secret)], vec![by_hint, other], None, &p, NOW);
         let c = &a.credentials[0];
         assert_eq!(c.record, None);
         let amb = c
@@ -716,7 +527,7 @@ mod tests {
         // A hint whose suffix differs does not fit.
         let mut wrong = record("wrong");
         wrong.hint = Hint::parse("sk-proj-aa...ABCD");
-        let a = audit(vec![exposure(&secret)], &[wrong], None, &p, NOW, &none);
+        let a = audit(vec![exposure(&secret)], vec![wrong], None, &p, NOW);
         assert!(a.credentials[0]
             .hits
             .iter()
@@ -737,7 +548,7 @@ mod tests {
             approved_providers: vec!["anthropic".into()],
             ..Policy::default()
         };
-        let a = audit(vec![e], &[r], None, &p, NOW, &HashMap::new());
+        let a = audit(vec![e], vec![r], None, &p, NOW);
         let cats: Vec<Category> = a.credentials[0].hits.iter().map(|h| h.category).collect();
         for c in [
             Category::Shared,
@@ -751,14 +562,7 @@ mod tests {
         let mut r = record("r");
         r.fingerprint = Some(e.fingerprint);
         r.scope = vec!["*.py".into()];
-        let a = audit(
-            vec![e],
-            &[r],
-            None,
-            &Policy::default(),
-            NOW,
-            &HashMap::new(),
-        );
+        let a = audit(vec![e], vec![r], None, &Policy::default(), NOW);
         let cats: Vec<Category> = a.credentials[0].hits.iter().map(|h| h.category).collect();
         assert_eq!(cats, [Category::Exposed]);
     }
@@ -768,11 +572,10 @@ mod tests {
         let secret = format!("sk-proj-{}T3BlbkFJ{}QRST", "e".repeat(20), "f".repeat(20));
         let a = audit(
             vec![exposure(&secret)],
-            &[],
+            vec![],
             None,
             &Policy::default(),
             NOW,
-            &HashMap::new(),
         );
         let cats: Vec<Category> = a.credentials[0].hits.iter().map(|h| h.category).collect();
         assert_eq!(cats, [Category::Exposed, Category::Uninventoried]);
@@ -786,11 +589,10 @@ mod tests {
             r.status = status;
             let a = audit(
                 vec![exposure(&secret)],
-                &[r.clone()],
+                vec![r.clone()],
                 None,
                 &Policy::default(),
                 NOW,
-                &HashMap::new(),
             );
             let has = a.credentials[0]
                 .hits
@@ -815,7 +617,7 @@ mod tests {
             source: "aws.json#0".into(),
             ..InventoryRecord::default()
         };
-        let merged = merge_records(&[vendor, reg]);
+        let merged = merge_records(vec![vendor, reg]);
         assert_eq!(merged.len(), 1);
         let m = &merged[0];
         assert_eq!(m.record.owner.as_deref(), Some("a@example.com"));

@@ -1,7 +1,7 @@
 //! `sprawl audit`: reports, inventories, a roster and a policy in, the lifecycle risks of
 //! each credential out.
 
-use std::path::PathBuf;
+use std::{io::Write, path::PathBuf};
 
 use anyhow::Result;
 
@@ -15,40 +15,45 @@ use crate::{
     scan::scan_paths,
 };
 
-/// Owners to suggest for each secret: CODEOWNERS of where it was found, then the git
-/// authors who introduced it.
-fn suggest_owners(
-    exposures: &[crate::audit::Exposure],
-    roots: &[(String, PathBuf)],
-) -> std::collections::HashMap<crate::finding::Fingerprint, Vec<String>> {
+/// CODEOWNERS owners of each occurrence, where the scanned tree is at hand.
+fn codeowners(exposures: &mut [crate::audit::Exposure], roots: &[(String, PathBuf)]) {
     let owners: Vec<(String, Option<crate::codeowners::CodeOwners>)> = roots
         .iter()
         .map(|(origin, root)| (origin.clone(), crate::codeowners::CodeOwners::find(root)))
         .collect();
-    let mut out = std::collections::HashMap::new();
     for e in exposures {
-        let mut list: Vec<String> = Vec::new();
         for o in &e.occurrences {
             if let Some((_, Some(co))) = owners.iter().find(|(origin, _)| *origin == o.origin) {
                 for w in co.owners(&o.path) {
-                    if !list.contains(&w) {
-                        list.push(w);
+                    if !e.codeowners.contains(&w) {
+                        e.codeowners.push(w);
                     }
                 }
             }
         }
-        for o in &e.occurrences {
-            if let Some(email) = &o.email {
-                if !list.contains(email) {
-                    list.push(email.clone());
-                }
-            }
-        }
-        if !list.is_empty() {
-            out.insert(e.fingerprint, list);
-        }
     }
-    out
+}
+
+/// The rules' own revoke / rotate instructions, for exposures read from reports.
+fn fill_revoke(exposures: &mut [crate::audit::Exposure], rules: &crate::rules::RuleSet) {
+    for e in exposures.iter_mut().filter(|e| e.revoke.is_none()) {
+        e.revoke = rules
+            .rules
+            .iter()
+            .find(|r| r.id == e.rule)
+            .and_then(|r| r.revoke.clone());
+    }
+}
+
+/// Whether a file is a sprawl scan report (by its content).
+fn is_report(p: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = vec![0u8; 4096];
+    let n = std::fs::File::open(p)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let t = String::from_utf8_lossy(&head[..n]);
+    t.trim_start().starts_with('{') && t.contains(crate::report::json::SCHEMA)
 }
 
 pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
@@ -68,40 +73,87 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0),
     };
-    let import = inventory::load_all(&args.inventory, args.inventory_format.as_deref())?;
+    // Which file is what: --inventory files are inventories unless they are sprawl reports;
+    // positional files are reports unless they are not (then they are read as inventories).
+    let mut inputs: Vec<(Option<String>, PathBuf)> = args
+        .inventory
+        .iter()
+        .map(|p| inventory::parse_input(p))
+        .collect();
+    let mut reports: Vec<PathBuf> = Vec::new();
+    for r in &args.reports {
+        if is_report(r) || !r.is_file() {
+            reports.push(r.clone());
+        } else {
+            eprintln!(
+                "note: {} is not a sprawl report; read as an inventory export",
+                r.display()
+            );
+            inputs.push(inventory::parse_input(r));
+        }
+    }
+    if let Some(f) = &args.inventory_format {
+        match inputs.as_mut_slice() {
+            [(forced @ None, _)] => *forced = Some(f.clone()),
+            [_] => {}
+            _ => anyhow::bail!(
+                "--inventory-format applies to one file; with several, give each as FORMAT:FILE \
+                 (e.g. --inventory gcp-keys:keys.json)"
+            ),
+        }
+    }
+    if inputs.is_empty() {
+        anyhow::bail!("no inventory: give each export with --inventory FILE");
+    }
+    let mut import = inventory::load_all(&inputs);
+    for (file, what) in &import.read_as {
+        if args.format == crate::cli::AuditFormat::Text {
+            eprintln!("read {file} as {what}");
+        }
+    }
+    for r in std::mem::take(&mut import.reports) {
+        eprintln!(
+            "note: {} is a sprawl report, not an inventory: audited as findings",
+            r.display()
+        );
+        reports.push(r);
+    }
     let mut roster_warnings = Vec::new();
     let roster = args
         .roster
         .as_deref()
         .map(|p| inventory::load_roster(p, &mut roster_warnings))
         .transpose()?;
-    for w in &roster_warnings {
-        eprintln!("warning: {w}");
-    }
+    import.warnings.extend(roster_warnings);
 
     let mut exposures = Vec::new();
     let mut roots: Vec<(String, PathBuf)> = Vec::new();
-    for r in &args.reports {
-        exposures.extend(exposure::from_report(r)?);
+    let mut left_out = import.errors.clone();
+    for r in &reports {
+        match exposure::from_report(r) {
+            Ok(e) => exposures.extend(e),
+            Err(e) => left_out.push(format!("{e:#}")),
+        }
     }
     let common = CommonArgs {
         threads: args.threads,
         ..CommonArgs::default()
     };
+    let rules = load_rules(&cfg, &[])?;
     if args.validate && args.scan.is_empty() && args.git.is_empty() {
         eprintln!(
             "warning: --validate needs --scan or --git: a saved report holds no secrets to check"
         );
     }
     if !args.scan.is_empty() || !args.git.is_empty() {
-        let rules = load_rules(&cfg, &[])?;
         let matcher = Matcher::new(&rules)?;
         // Opt-in: ask providers about the secrets these scans find (one request per secret).
         let mut validation = args.validate.then(|| {
             crate::validate::Session::new(&rules.validators, args.validate_cache.as_deref())
         });
         for p in &args.scan {
-            let opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
+            let mut opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
+            opts.paths_relative_to = crate::scan::PathsRelativeTo::EachArgument;
             let mut o = scan_paths(&matcher, &opts, &Progress::disabled());
             if let Some(v) = &mut validation {
                 v.run(&mut o.findings);
@@ -132,26 +184,46 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             roots.push((origin, repo.clone()));
         }
     }
-    let exposures = exposure::merge(exposures);
-    let suggestions = suggest_owners(&exposures, &roots);
-    let result = audit::audit(
-        exposures,
-        &import.records,
-        roster.as_ref(),
-        &policy,
-        now,
-        &suggestions,
-    );
+    let mut exposures = exposure::merge(exposures);
+    codeowners(&mut exposures, &roots);
+    fill_revoke(&mut exposures, &rules);
+    let records = std::mem::take(&mut import.records);
+    let mut result = audit::audit(exposures, records, roster.as_ref(), &policy, now);
+    if let Some(p) = &args.attest {
+        let list = audit::attest::load(p)?;
+        audit::attest::apply(&mut result, &list, &p.display().to_string());
+    }
+    let fail_on = args
+        .fail_on
+        .or(policy.fail_on)
+        .unwrap_or(crate::rules::Severity::High);
+    let deltas = match &args.compare {
+        Some(p) => Some(audit::compare::compare(&audit::compare::load(p)?, &result)),
+        None => None,
+    };
     for w in &import.warnings {
         eprintln!("warning: {w}");
     }
+    for e in &left_out {
+        eprintln!("error: {e}");
+    }
     let mut out = open_output(args.output.as_deref())?;
+    if args.attest_template {
+        out.write_all(audit::attest::template(&result, fail_on).as_bytes())?;
+        out.commit()?;
+        return Ok(EXIT_CLEAN);
+    }
+    let notes = crate::report::audit_json::Notes {
+        warnings: &import.warnings,
+        errors: &left_out,
+        deltas: deltas.as_deref(),
+    };
     match args.format {
         crate::cli::AuditFormat::Text => {
-            crate::report::audit_text::write(&result, &import.warnings, &mut out)?
+            crate::report::audit_text::write(&result, &notes, &mut out)?
         }
         crate::cli::AuditFormat::Json => {
-            crate::report::audit_json::write(&result, &policy, &import.warnings, &mut out)?
+            crate::report::audit_json::write(&result, &policy, &notes, &mut out)?
         }
         crate::cli::AuditFormat::Sarif => crate::report::sarif::write_audit(&result, &mut out)?,
         crate::cli::AuditFormat::Csv => crate::report::csv::write_audit(&result, &mut out)?,
@@ -160,12 +232,16 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
         }
     }
     out.commit()?;
-    let fail_on = args
-        .fail_on
-        .or(policy.fail_on)
-        .unwrap_or(crate::rules::Severity::High);
-    Ok(match audit::worst(&result) {
-        Some(w) if w >= fail_on => EXIT_FINDINGS,
-        _ => EXIT_CLEAN,
-    })
+    if !left_out.is_empty() {
+        eprintln!(
+            "sprawl: {} input file(s) left out (above); the audit covers the rest (exit 2)",
+            left_out.len()
+        );
+        return Ok(super::EXIT_ERROR);
+    }
+    let failing = match &deltas {
+        Some(d) if args.fail_on_new => d.iter().any(|d| d.worse.is_some_and(|w| w >= fail_on)),
+        _ => audit::worst(&result).is_some_and(|w| w >= fail_on),
+    };
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }

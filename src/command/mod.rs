@@ -230,6 +230,7 @@ pub fn finish(
         baselined,
         show_secrets: common.show_secrets,
         color,
+        base: outcome.base.as_deref(),
     };
     report::write(&r, format, &mut out)?;
     out.commit()?;
@@ -304,6 +305,7 @@ pub fn scan_options(
             Some(s) => parse_size(s).context("--max-decompressed-size")?,
             None => crate::source::log::MAX_DECOMPRESSED,
         },
+        paths_relative_to: Default::default(),
     })
 }
 

@@ -1,20 +1,33 @@
 //! Inventories: export files in (our own JSON/CSV register, OpenAI and Anthropic key
-//! listings, AWS IAM, GCP, GitHub), one `InventoryRecord` model out. The format is detected
-//! from the content (or forced); a malformed row is reported with its file and index and
-//! skipped, the rest is used.
+//! listings, AWS IAM, GCP service-account and API keys, GitHub credential authorizations and
+//! fine-grained PAT grants, Azure key lists), one `InventoryRecord` model out. The format is
+//! detected from the content (or given per file as `FORMAT:PATH`), and each importer checks
+//! that a file has the shape it claims. A file that cannot be read is an error naming it and
+//! the reason, and the rest are still read; a malformed row is a warning naming its file and
+//! index, and is skipped. No message repeats an inventory value.
 
 pub mod anthropic;
 pub mod aws;
+pub mod azure;
 pub mod gcp;
 pub mod github;
+pub mod hint;
+pub mod identity;
+pub mod json;
 pub mod native;
 pub mod openai;
 
-use std::{fmt, path::Path};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
+
+pub use hint::Hint;
+pub use identity::{load_roster, Identity, IdentityKind, Roster};
 
 use crate::finding::Fingerprint;
 
@@ -48,45 +61,16 @@ impl Status {
     pub fn is_live(self) -> bool {
         matches!(self, Status::Active | Status::Retired | Status::Unknown)
     }
-}
 
-/// A redacted form of a key as vendors list it: a prefix and a suffix of the secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Hint {
-    pub prefix: String,
-    pub suffix: String,
-}
-
-impl Hint {
-    /// Parse `sk-proj-abc...wxyz`, `sk-ant-api03-R2D…igAA`, `…wxyz` or `****wxyz`.
-    pub fn parse(s: &str) -> Option<Hint> {
-        let s = s.trim();
-        for sep in ["...", "…", "****", "***", "**"] {
-            if let Some((p, q)) = s.split_once(sep) {
-                let prefix = p.trim_end_matches('*').to_string();
-                let suffix = q.trim_start_matches(['*', '.']).to_string();
-                if prefix.is_empty() && suffix.is_empty() {
-                    return None;
-                }
-                return Some(Hint { prefix, suffix });
-            }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Inactive => "inactive",
+            Status::Revoked => "revoked",
+            Status::Expired => "expired",
+            Status::Retired => "retired",
+            Status::Unknown => "unknown",
         }
-        None
-    }
-
-    /// A hint that is only the last characters (GitHub's `token_last_eight`).
-    pub fn suffix(s: &str) -> Option<Hint> {
-        let s = s.trim();
-        (!s.is_empty()).then(|| Hint {
-            prefix: String::new(),
-            suffix: s.to_string(),
-        })
-    }
-}
-
-impl fmt::Display for Hint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}…{}", self.prefix, self.suffix)
     }
 }
 
@@ -99,26 +83,77 @@ pub struct InventoryRecord {
     pub fingerprint: Option<Fingerprint>,
     pub key_id: Option<String>,
     pub hint: Option<Hint>,
+    /// The owner as shown to people (the first of `owners`).
     pub owner: Option<String>,
+    /// Who owns it, each with its kind (register owner, vendor creator or user).
+    pub owners: Vec<Identity>,
+    /// The machine identity the key acts as (AWS IAM user, GCP or OpenAI service account):
+    /// who the key is, not who owns it.
+    pub principal: Option<Identity>,
+    /// The team the credential belongs to (register), for `owner_moved`.
+    pub team: Option<String>,
     pub purpose: Option<String>,
     pub approved_by: Option<String>,
     pub environment: Option<String>,
+    /// Vendor workspace or project (Anthropic workspace, OpenAI project).
+    pub workspace: Option<String>,
     /// Repository or path globs where the credential may live.
     pub scope: Vec<String>,
+    /// The status that decides (the vendor's where known, else the register's).
     pub status: Status,
+    /// What the register states (intent), when a register describes it.
+    pub register_status: Option<Status>,
+    /// What the vendor states (reality), when a vendor export describes it.
+    pub vendor_status: Option<Status>,
     pub created_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// The vendor enforces `expires_at` (OpenAI, GCP, GitHub): past it the key no longer works.
+    pub expiry_enforced: bool,
     pub last_used_at: Option<i64>,
     /// Whether the source reports usage at all (a missing `last_used_at` then means never used).
     pub usage_known: bool,
     pub review_due: Option<i64>,
+    /// What the vendor itself flagged: exposure detected, owner's access revoked.
+    pub vendor_flags: Vec<VendorFlag>,
+    /// The export has nothing to join on (no hint, key id or fingerprint): hygiene only.
+    pub hygiene_only: bool,
     /// The export format it came from.
     pub format: &'static str,
     /// `file#index` (or `file:line`), for people.
     pub source: String,
+    /// Where each merged-in fact came from (`field` → `file#index`), when not `source`.
+    pub facts: BTreeMap<&'static str, String>,
 }
 
-/// The formats `--inventory-format` accepts.
+/// Something the vendor itself said about a key that changes its risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VendorFlag {
+    /// Google found the key exposed publicly (`disableReason` EXPOSED / COMPROMISE_DETECTED).
+    ExposureDetected,
+    /// OpenAI `owner_project_access: inactive`: the owner no longer has access to the project.
+    OwnerAccessInactive,
+}
+
+impl InventoryRecord {
+    /// The export a fact came from.
+    pub fn fact_source(&self, field: &str) -> &str {
+        self.facts.get(field).map_or(self.source.as_str(), |s| s)
+    }
+
+    /// Whether this record is a register row (intent) rather than a vendor's listing.
+    pub fn is_register(&self) -> bool {
+        self.format.starts_with("native")
+    }
+
+    /// Set the owners, and the owner shown to people.
+    pub fn set_owners(&mut self, owners: Vec<Identity>) {
+        self.owner = owners.first().map(|o| o.value.clone());
+        self.owners = owners;
+    }
+}
+
+/// The formats the importers read (give one per file as `FORMAT:PATH`).
 pub const FORMATS: &[&str] = &[
     "native-json",
     "native-csv",
@@ -128,10 +163,14 @@ pub const FORMATS: &[&str] = &[
     "aws-last-used",
     "aws-credential-report",
     "gcp-keys",
+    "gcp-api-keys",
     "github-credential-authorizations",
+    "github-fine-grained-pats",
+    "azure-keys",
 ];
 
-/// What importing gave: records, and problems with single rows (which were skipped).
+/// What importing gave: records, problems with single rows (which were skipped), and files
+/// that could not be used at all.
 #[derive(Debug, Default)]
 pub struct Import {
     pub records: Vec<InventoryRecord>,
@@ -140,6 +179,12 @@ pub struct Import {
     /// AWS credential report rows, likewise.
     pub aws_report: Vec<aws::ReportRow>,
     pub warnings: Vec<String>,
+    /// Files left out, each with the reason (one line each, naming the file).
+    pub errors: Vec<String>,
+    /// Files given as inventories that are sprawl reports: audited as findings instead.
+    pub reports: Vec<PathBuf>,
+    /// Which file was read as what, for people.
+    pub read_as: Vec<(String, &'static str)>,
 }
 
 /// A date field: RFC 3339, `YYYY-MM-DD` or Unix seconds; anything else is an error naming
@@ -170,65 +215,69 @@ fn is_not_available(s: &str) -> bool {
     )
 }
 
-/// The rows of a CSV as JSON objects keyed by lower-case header (empty cells left out), with
-/// their 1-based line numbers; a row that cannot be read is reported as `file:line` in
-/// `warnings` and skipped. Importers then read CSV and JSON rows alike.
-pub fn csv_objects(
-    text: &str,
+/// The rows of a CSV, one at a time, as JSON objects keyed by lower-case header (empty
+/// cells left out), with their 1-based line numbers; a row that cannot be read is reported
+/// as `file:line` in `warnings` and skipped. Importers then read CSV and JSON rows alike,
+/// and a million-row file is never held in memory at once.
+pub fn csv_rows<R: std::io::Read>(
+    reader: R,
     file: &str,
     warnings: &mut Vec<String>,
-) -> Result<Vec<(usize, Value)>> {
+    mut f: impl FnMut(usize, Value, &mut Vec<String>),
+) -> Result<()> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+        .from_reader(reader);
     let headers: Vec<String> = rdr
         .headers()
-        .with_context(|| format!("{file}: reading the CSV header"))?
+        .map_err(|_| anyhow::anyhow!("{file}: the CSV header cannot be read"))?
         .iter()
-        .map(|h| h.to_ascii_lowercase())
+        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
-    let mut rows = Vec::new();
-    for (i, row) in rdr.records().enumerate() {
-        let line = i + 2;
-        match row {
-            Ok(r) => {
+    let mut row = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        match rdr.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {
                 let obj: serde_json::Map<String, Value> = headers
                     .iter()
-                    .zip(r.iter())
+                    .zip(row.iter())
                     .filter(|(_, cell)| !cell.is_empty())
                     .map(|(h, cell)| (h.clone(), Value::String(cell.to_string())))
                     .collect();
-                rows.push((line, Value::Object(obj)));
+                f(line, Value::Object(obj), warnings);
             }
-            Err(e) => warnings.push(format!("{file}:{line}: {e}; skipped")),
+            Err(e) => {
+                let why = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "not UTF-8",
+                    csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields",
+                    _ => "not a CSV row",
+                };
+                warnings.push(format!("{file}:{line}: {why}; skipped"));
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                ) {
+                    break;
+                }
+            }
         }
     }
-    Ok(rows)
-}
-
-/// A roster: a CSV with an `email` column, the owners still present (lower case).
-pub fn load_roster(path: &Path, warnings: &mut Vec<String>) -> Result<crate::audit::Roster> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading roster {shown}"))?;
-    let has_email = text.lines().next().is_some_and(|h| {
-        h.split(',')
-            .any(|c| c.trim().trim_matches('"').eq_ignore_ascii_case("email"))
-    });
-    if !has_email {
-        bail!("roster {shown}: no `email` column");
-    }
-    Ok(csv_objects(&text, &shown, warnings)?
-        .into_iter()
-        .filter_map(|(_, row)| str_field(&row, "email"))
-        .map(|e| e.to_ascii_lowercase())
-        .collect())
+    Ok(())
 }
 
 /// A status field; an unknown value is an error naming the field.
 pub fn status_field(v: &Value, field: &str) -> Result<Status, String> {
     match str_field(v, field) {
-        Some(s) => Status::parse(&s).ok_or_else(|| format!("`{field}`: unknown value {s:?}")),
+        Some(s) => Status::parse(&s).ok_or_else(|| {
+            format!(
+                "`{field}`: not a known status (active, inactive, revoked, archived, expired, \
+                 retired)"
+            )
+        }),
         None => Ok(Status::Unknown),
     }
 }
@@ -257,61 +306,106 @@ pub fn str_field(v: &Value, field: &str) -> Option<String> {
     }
 }
 
-/// Guess the format of a file from its content.
-pub fn detect(text: &str) -> Option<&'static str> {
-    let t = text.trim_start();
-    if t.starts_with('{') || t.starts_with('[') {
-        let v: Value = serde_json::from_str(t).ok()?;
-        let first = match &v {
-            Value::Array(a) => a.first().cloned(),
-            Value::Object(o) => o
-                .get("data")
-                .or_else(|| o.get("records"))
-                .and_then(|d| d.as_array())
-                .and_then(|a| a.first().cloned()),
-            _ => None,
-        };
-        if let Value::Object(o) = &v {
-            if o.contains_key("AccessKeyMetadata") {
-                return Some("aws-access-keys");
-            }
-            if o.contains_key("AccessKeyLastUsed") {
-                return Some("aws-last-used");
-            }
-        }
-        if let Value::Array(a) = &v {
-            if a.first()
-                .is_some_and(|x| x.get("AccessKeyLastUsed").is_some())
-            {
-                return Some("aws-last-used");
-            }
-        }
-        let first = first?;
-        if first.get("redacted_value").is_some() {
-            return Some("openai");
-        }
-        if first.get("partial_key_hint").is_some() {
-            return Some("anthropic");
-        }
-        if first.get("token_last_eight").is_some() || first.get("credential_id").is_some() {
-            return Some("github-credential-authorizations");
-        }
-        if first
-            .get("name")
-            .and_then(|n| n.as_str())
-            .is_some_and(|n| n.contains("/keys/"))
-        {
-            return Some("gcp-keys");
-        }
-        if ["fingerprint", "key_id", "hint", "owner", "id"]
-            .iter()
-            .any(|k| first.get(*k).is_some())
-        {
-            return Some("native-json");
-        }
-        return None;
+/// Keys of our own register.
+const NATIVE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "provider",
+    "fingerprint",
+    "key_id",
+    "hint",
+    "owner",
+    "team",
+    "purpose",
+    "approved_by",
+    "environment",
+    "scope",
+    "status",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "review_due",
+];
+
+/// The format one listing item has, judged by the fields its vendor documents.
+pub fn shape_of(item: &Value) -> Option<&'static str> {
+    let o = item.as_object()?;
+    let has = |k: &str| o.contains_key(k);
+    let name = o.get("name").and_then(|n| n.as_str()).unwrap_or("");
+    let object = o.get("object").and_then(|n| n.as_str()).unwrap_or("");
+    if object.starts_with("organization.") && object.ends_with("api_key") || has("redacted_value") {
+        return Some("openai");
     }
-    let header = t.lines().next()?.to_ascii_lowercase();
+    if has("partial_key_hint")
+        || (o.get("type").and_then(|t| t.as_str()) == Some("api_key")
+            && o.get("id")
+                .and_then(|t| t.as_str())
+                .is_some_and(|i| i.starts_with("apikey_")))
+    {
+        return Some("anthropic");
+    }
+    if has("credential_id") || has("token_last_eight") || has("credential_type") {
+        return Some("github-credential-authorizations");
+    }
+    if has("token_id") && (has("token_name") || has("access_granted_at")) {
+        return Some("github-fine-grained-pats");
+    }
+    if name.contains("/serviceAccounts/") && name.contains("/keys/") {
+        return Some("gcp-keys");
+    }
+    if (name.contains("/locations/") && name.contains("/keys/")) || has("keyString") {
+        return Some("gcp-api-keys");
+    }
+    if has("AccessKeyLastUsed") {
+        return Some("aws-last-used");
+    }
+    if has("AccessKeyId") && has("Status") {
+        return Some("aws-access-keys");
+    }
+    let native = o
+        .keys()
+        .filter(|k| NATIVE_FIELDS.contains(&k.as_str()))
+        .count();
+    let joinable = ["fingerprint", "key_id", "hint", "owner"]
+        .iter()
+        .any(|k| has(k));
+    if joinable && native * 2 >= o.len() {
+        return Some("native-json");
+    }
+    None
+}
+
+/// Guess the format of a JSON export (after pages are joined).
+pub fn detect_json(v: &Value) -> Result<&'static str, String> {
+    if let Value::Object(o) = v {
+        if o.get("schema").and_then(|s| s.as_str()) == Some(crate::report::json::SCHEMA) {
+            return Ok("sprawl-report");
+        }
+        if o.contains_key("AccessKeyMetadata") {
+            return Ok("aws-access-keys");
+        }
+        if o.contains_key("AccessKeyLastUsed") {
+            return Ok("aws-last-used");
+        }
+        if o.contains_key("Content") && o.contains_key("ReportFormat") {
+            return Ok("aws-credential-report");
+        }
+        if azure::is_key_list(o) {
+            return Ok("azure-keys");
+        }
+    }
+    let Some(list) = items(v, &["data", "records", "keys"]) else {
+        return Err("neither a list nor a known export object".into());
+    };
+    let Some(first) = list.first() else {
+        return Err("the listing is empty".into());
+    };
+    shape_of(first).ok_or_else(|| "its items have none of the fields of a known export".into())
+}
+
+/// Guess the format of a CSV from its header.
+fn detect_csv(header: &str) -> Option<&'static str> {
+    let header = header.to_ascii_lowercase();
     if header.starts_with("user,arn,user_creation_time") {
         return Some("aws-credential-report");
     }
@@ -319,56 +413,143 @@ pub fn detect(text: &str) -> Option<&'static str> {
         .split(',')
         .map(|c| c.trim().trim_matches('"'))
         .collect();
-    if cols
-        .iter()
+    cols.iter()
         .any(|c| matches!(*c, "fingerprint" | "key_id" | "hint"))
-    {
-        return Some("native-csv");
-    }
-    None
+        .then_some("native-csv")
 }
 
-/// Read one inventory file (format detected unless `forced`) into `out`.
+/// Guess the format of a file from its content (`None` when nothing fits).
+pub fn detect(text: &str) -> Option<&'static str> {
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
+        return json::documents(t)
+            .ok()
+            .and_then(|(v, _)| detect_json(&v).ok());
+    }
+    detect_csv(t.lines().next()?)
+}
+
+/// One `--inventory` argument: `PATH`, or `FORMAT:PATH` to give that file's format.
+pub fn parse_input(arg: &Path) -> (Option<String>, PathBuf) {
+    let s = arg.to_string_lossy();
+    if let Some((f, p)) = s.split_once(':') {
+        if FORMATS.contains(&f) && !p.is_empty() {
+            return (Some(f.to_string()), PathBuf::from(p));
+        }
+    }
+    (None, arg.to_path_buf())
+}
+
+/// How large a prefix of a file is read to tell its format.
+const SNIFF: usize = 64 * 1024;
+
+/// Read one inventory file (format detected unless `forced`) into `out`. An error means the
+/// file was left out; its message names the file and the reason.
 pub fn load(path: &Path, forced: Option<&str>, out: &mut Import) -> Result<()> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading inventory {shown}"))?;
-    let format = match forced {
-        Some(f) if FORMATS.contains(&f) => f,
-        Some(f) => bail!("unknown inventory format `{f}`; known: {}", FORMATS.join(", ")),
-        None => detect(&text).with_context(|| {
+    let forced: Option<&'static str> = match forced {
+        Some(f) => Some(FORMATS.iter().copied().find(|k| *k == f).with_context(|| {
             format!(
-                "inventory {shown}: format not recognised; known formats: {} (use --inventory-format)",
+                "{shown}: unknown inventory format; known: {}",
                 FORMATS.join(", ")
             )
-        })?,
+        })?),
+        None => None,
     };
-    let json = || -> Result<Value> {
-        serde_json::from_str(&text).with_context(|| format!("inventory {shown}: invalid JSON"))
+    let mut head = Vec::with_capacity(SNIFF);
+    {
+        use std::io::Read;
+        let file = std::fs::File::open(path).with_context(|| format!("{shown}: cannot open"))?;
+        file.take(SNIFF as u64)
+            .read_to_end(&mut head)
+            .with_context(|| format!("{shown}: cannot read"))?;
+    }
+    let head_text = String::from_utf8_lossy(&head);
+    let start = head_text.trim_start_matches('\u{feff}').trim_start();
+    let is_json = start.starts_with('{') || start.starts_with('[');
+    if !is_json {
+        let header = start.lines().next().unwrap_or("");
+        let format = match (forced, detect_csv(header)) {
+            (Some(f), Some(d)) if f != d => bail!(
+                "{shown}: given as {f}, but its header is that of {d}; left out"
+            ),
+            (Some(f), _) => f,
+            (None, Some(d)) => d,
+            (None, None) => bail!(
+                "{shown}: format not recognised (not JSON, and not a CSV with a `fingerprint`, \
+                 `key_id` or `hint` column or a credential report header); give it as FORMAT:{shown} \
+                 with one of: {}",
+                FORMATS.join(", ")
+            ),
+        };
+        let file = std::fs::File::open(path).with_context(|| format!("{shown}: cannot open"))?;
+        let reader = std::io::BufReader::new(file);
+        out.read_as.push((shown.clone(), format));
+        return match format {
+            "native-csv" => native::import_csv(reader, &shown, out),
+            "aws-credential-report" => aws::import_credential_report(reader, &shown, out),
+            other => bail!("{shown}: given as {other}, which is a JSON export, but it is not JSON"),
+        };
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{shown}: cannot read as UTF-8 text"))?;
+    let (v, pages) = json::documents(&text).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    drop(text);
+    let detected = detect_json(&v);
+    let format = match (forced, detected) {
+        (_, Ok("sprawl-report")) => {
+            out.reports.push(path.to_path_buf());
+            return Ok(());
+        }
+        (Some(f), Ok(d)) if f != d && !(f == "native-json" && d == "native-csv") => {
+            bail!("{shown}: given as {f}, but its content is a {d} export; left out")
+        }
+        (Some(f), _) => {
+            if f == "native-csv" || f == "aws-credential-report" && v.get("Content").is_none() {
+                bail!("{shown}: given as {f}, which is CSV, but the file is JSON; left out");
+            }
+            f
+        }
+        (None, Ok(d)) => d,
+        (None, Err(why)) => bail!(
+            "{shown}: format not recognised ({why}); give it as FORMAT:{shown} with one of: {}",
+            FORMATS.join(", ")
+        ),
     };
+    out.read_as.push((shown.clone(), format));
+    if pages > 1 {
+        out.warnings
+            .push(format!("{shown}: {pages} pages joined into one listing"));
+    }
+    json::warn_incomplete(&v, &shown, &mut out.warnings);
     match format {
-        "native-json" => native::import_json(&json()?, &shown, out),
-        "native-csv" => native::import_csv(&text, &shown, out)?,
-        "openai" => openai::import(&json()?, &shown, out),
-        "anthropic" => anthropic::import(&json()?, &shown, out),
-        "aws-access-keys" => aws::import_access_keys(&json()?, &shown, out),
-        "aws-last-used" => aws::import_last_used(&json()?, &shown, out),
-        "aws-credential-report" => aws::import_credential_report(&text, &shown, out)?,
-        "gcp-keys" => gcp::import(&json()?, &shown, out),
-        "github-credential-authorizations" => github::import(&json()?, &shown, out),
-        _ => unreachable!("checked above"),
+        "native-json" => native::import_json(&v, &shown, out),
+        "openai" => openai::import(&v, &shown, out),
+        "anthropic" => anthropic::import(&v, &shown, out),
+        "aws-access-keys" => aws::import_access_keys(&v, &shown, out),
+        "aws-last-used" => aws::import_last_used(&v, &shown, out),
+        "aws-credential-report" => aws::import_credential_report_json(&v, &shown, out)?,
+        "gcp-keys" => gcp::import(&v, &shown, out),
+        "gcp-api-keys" => gcp::import_api_keys(&v, &shown, out),
+        "github-credential-authorizations" => github::import(&v, &shown, out),
+        "github-fine-grained-pats" => github::import_fine_grained(&v, &shown, out),
+        "azure-keys" => azure::import(&v, path, &shown, out),
+        other => bail!("{shown}: {other} is not a JSON export"),
     }
     Ok(())
 }
 
-/// Read every inventory, then apply AWS usage data to the AWS keys it belongs to.
-pub fn load_all(paths: &[std::path::PathBuf], forced: Option<&str>) -> Result<Import> {
+/// Read every inventory (each `PATH` or `FORMAT:PATH`), then apply AWS usage data to the
+/// AWS keys it belongs to. Never fails: a file that cannot be used is in `errors`.
+pub fn load_all(inputs: &[(Option<String>, PathBuf)]) -> Import {
     let mut out = Import::default();
-    for p in paths {
-        load(p, forced, &mut out)?;
+    for (forced, p) in inputs {
+        if let Err(e) = load(p, forced.as_deref(), &mut out) {
+            out.errors.push(format!("{e:#}"));
+        }
     }
     aws::apply_usage(&mut out);
-    Ok(out)
+    out
 }
 
 /// The items of a listing: a top-level array, or the array under `data` / `records`.
@@ -385,50 +566,76 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hints_parse() {
-        let h = Hint::parse("sk-proj-abc...wxyz").unwrap();
-        assert_eq!(
-            (h.prefix.as_str(), h.suffix.as_str()),
-            ("sk-proj-abc", "wxyz")
-        );
-        let h = Hint::parse("sk-ant-api03-R2D…igAA").unwrap();
-        assert_eq!(h.suffix, "igAA");
-        let h = Hint::parse("****wxyz").unwrap();
-        assert_eq!((h.prefix.as_str(), h.suffix.as_str()), ("", "wxyz"));
-        assert!(Hint::parse("nohint").is_none());
+    fn detects_formats() {
+        for (text, want) in [
+            (
+                r#"{"object":"list","data":[{"redacted_value":"sk-...x"}]}"#,
+                Some("openai"),
+            ),
+            (
+                r#"{"data":[{"partial_key_hint":null,"id":"apikey_1"}]}"#,
+                Some("anthropic"),
+            ),
+            (
+                r#"{"AccessKeyMetadata":[],"IsTruncated":false}"#,
+                Some("aws-access-keys"),
+            ),
+            (
+                r#"[{"name":"projects/p/serviceAccounts/s/keys/abc"}]"#,
+                Some("gcp-keys"),
+            ),
+            (
+                r#"{"keys":[{"name":"projects/p/serviceAccounts/s/keys/abc"}]}"#,
+                Some("gcp-keys"),
+            ),
+            (
+                r#"[{"name":"projects/1/locations/global/keys/u","uid":"u"}]"#,
+                Some("gcp-api-keys"),
+            ),
+            (
+                r#"[{"token_last_eight":"abcdefgh"}][{"token_last_eight":"bcdefghi"}]"#,
+                Some("github-credential-authorizations"),
+            ),
+            (
+                r#"[[{"credential_id":1}],[{"credential_id":2}]]"#,
+                Some("github-credential-authorizations"),
+            ),
+            (
+                r#"[{"id":1,"owner":{"login":"o"},"token_id":2,"token_name":"t"}]"#,
+                Some("github-fine-grained-pats"),
+            ),
+            (r#"{"key1":"a","key2":"b"}"#, Some("azure-keys")),
+            (
+                r#"{"Content":"dXNlcg==","ReportFormat":"text/csv"}"#,
+                Some("aws-credential-report"),
+            ),
+            (
+                r#"[{"id":"k1","fingerprint":"sha256:00"}]"#,
+                Some("native-json"),
+            ),
+            (
+                "user,arn,user_creation_time,password_enabled
+",
+                Some("aws-credential-report"),
+            ),
+            (
+                "id,fingerprint,owner
+",
+                Some("native-csv"),
+            ),
+            ("hello", None),
+            (r#"{"hello":"world"}"#, None),
+        ] {
+            assert_eq!(detect(text), want, "{text}");
+        }
     }
 
     #[test]
-    fn detects_formats() {
+    fn per_file_formats() {
         assert_eq!(
-            detect(r#"{"object":"list","data":[{"redacted_value":"sk-...x"}]}"#),
-            Some("openai")
+            parse_input(Path::new("gcp-keys:keys.json")),
+            (Some("gcp-keys".into()), PathBuf::from("keys.json"))
         );
-        assert_eq!(
-            detect(r#"{"data":[{"partial_key_hint":"sk-ant-...x"}]}"#),
-            Some("anthropic")
-        );
-        assert_eq!(
-            detect(r#"{"AccessKeyMetadata":[]}"#),
-            Some("aws-access-keys")
-        );
-        assert_eq!(
-            detect(r#"[{"name":"projects/p/serviceAccounts/s/keys/abc"}]"#),
-            Some("gcp-keys")
-        );
-        assert_eq!(
-            detect(r#"[{"token_last_eight":"abcdefgh"}]"#),
-            Some("github-credential-authorizations")
-        );
-        assert_eq!(
-            detect(r#"[{"id":"k1","fingerprint":"sha256:00"}]"#),
-            Some("native-json")
-        );
-        assert_eq!(
-            detect("user,arn,user_creation_time,password_enabled\n"),
-            Some("aws-credential-report")
-        );
-        assert_eq!(detect("id,fingerprint,owner\n"), Some("native-csv"));
-        assert_eq!(detect("hello"), None);
+        assert_eq!(parse_input(Path::new("c:/x.json")).0, None);
     }
 }

@@ -133,8 +133,11 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
     if secret.first() == Some(&b'<') && secret.last() == Some(&b'>') {
         return true;
     }
-    // A variable or template reference: $VAR, %(name)s, {name}.
-    if matches!(secret.first(), Some(b'$' | b'{')) || secret.starts_with(b"%(") {
+    // A variable or template reference: $VAR, %(name)s, {name}; not a crypt(3) hash ($6$…).
+    if (matches!(secret.first(), Some(b'$' | b'{')) && !is_crypt_hash(secret))
+        || secret.starts_with(b"%(")
+        || is_percent_variable(secret)
+    {
         return true;
     }
     if strict {
@@ -174,6 +177,16 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
         }
     }
     fake_body(secret)
+}
+
+/// A Windows / MSBuild environment reference: `%NUGET_PASSWORD%`.
+fn is_percent_variable(secret: &[u8]) -> bool {
+    secret.len() >= 3
+        && secret.first() == Some(&b'%')
+        && secret.last() == Some(&b'%')
+        && secret[1..secret.len() - 1]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// A body that no generator produces: after the prefix (up to the last `_`, `-` or `.` in the
@@ -247,6 +260,23 @@ fn looks_like_identifier(secret: &[u8]) -> bool {
         })
 }
 
+/// A password hash that names its scheme first: modular crypt `$id$…` (`$2b$`, `$6$`,
+/// `$apr1$`, `$argon2id$`, `$y$`) or LDAP/htpasswd `{SCHEME}…` (`{SHA}`, `{SSHA512}`), long
+/// enough to hold a digest.
+fn is_crypt_hash(secret: &[u8]) -> bool {
+    let close = match secret.first() {
+        Some(b'$') => b'$',
+        Some(b'{') => b'}',
+        _ => return false,
+    };
+    secret.len() >= 20
+        && secret[1..]
+            .iter()
+            .take(10)
+            .position(|&b| b == close)
+            .is_some_and(|p| p > 0 && secret[1..=p].iter().all(u8::is_ascii_alphanumeric))
+}
+
 fn is_sequential(secret: &[u8]) -> bool {
     const RUNS: &[&[u8]] = &[b"0123456789", b"abcdefghijklmnopqrstuvwxyz", b"qwertyuiop"];
     secret.len() >= 6
@@ -285,6 +315,20 @@ mod tests {
         assert!(is_placeholder(b"<your-api-key>", false));
         assert!(is_placeholder(b"aaaaaaaaaaaa", false));
         assert!(is_placeholder(b"$DB_PASSWORD", false));
+        assert!(is_placeholder(b"$DB_PASSWORD$SUFFIX_OF_SOME_LENGTH", false));
+        assert!(!is_placeholder(
+            b"$6$rounds=5000$saltsalt$Zq81kPw0vB3nTy7sZq81kPw0vB3nTy7s",
+            false
+        ));
+        assert!(!is_placeholder(
+            b"$2b$12$Zq81kPw0vB3nTy7sZq81kPw0vB3nTy7s",
+            false
+        ));
+        assert!(!is_placeholder(
+            b"{SSHA}Zq81kPw0vB3nTy7sZq81kPw0vB3nTy7s",
+            false
+        ));
+        assert!(is_placeholder(b"{name_of_the_variable}", false));
         assert!(!is_placeholder(b"Zq81kPw0vB3nTy7s", false));
         assert!(is_placeholder(b"password", true));
         assert!(!is_placeholder(b"password", false));

@@ -232,7 +232,11 @@ impl Matcher {
         let hay = &buf[..end];
         let regex = rule.regex();
         let locs = scratch.locs[r].get_or_insert_with(|| regex.capture_locations());
-        let mut pos = start;
+        // Start one byte early: rules say "not preceded by a name character" as
+        // `(?:^|[^A-Za-z0-9_-])`, and `^` holds only at the start of the buffer, so the byte
+        // before the window must be there for the class to consume. Windows of one rule are
+        // at least two bytes apart, so no match is found twice.
+        let mut pos = start.saturating_sub(1);
         while pos < end {
             let Some(m) = regex.captures_read_at(locs, hay, pos) else {
                 break;

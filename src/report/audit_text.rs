@@ -1,11 +1,50 @@
 //! The audit for people: one section per category, worst first; each credential with its
-//! owner (or a suggested one), the evidence, where it was found, and what to do.
+//! owner (or a suggested one), the evidence, where it was found; then, per credential, who
+//! owns it, what it is for, when it stops working, when it was last used (and by which
+//! export), and what to do (the rule's own revoke text first).
 
 use std::io::{self, Write};
 
-use crate::audit::{category_counts, Audit, Category};
+use super::audit_json::{what_to_do, Notes};
+use crate::{
+    audit::{category_counts, Audit, AuditedRecord, Category},
+    time::day,
+};
 
-pub fn write(a: &Audit, warnings: &[String], out: &mut dyn Write) -> io::Result<()> {
+/// Who / what / when of a record, one line, each fact with the export it came from.
+fn facts(m: &AuditedRecord) -> String {
+    let r = &m.record;
+    let owner = if r.owners.is_empty() {
+        match &r.principal {
+            Some(p) => format!("no human owner; held by {p}"),
+            None => "no owner".into(),
+        }
+    } else {
+        let o: Vec<String> = r.owners.iter().map(|o| o.to_string()).collect();
+        format!("owner {} ({})", o.join(", "), r.fact_source("owner"))
+    };
+    let purpose = r.purpose.as_deref().unwrap_or("no purpose recorded");
+    let expiry = match r.expires_at {
+        Some(e) if r.expiry_enforced => format!("stops working {} (vendor-enforced)", day(e)),
+        Some(e) => format!("expires {} ({})", day(e), r.fact_source("expires_at")),
+        None => "no expiry".into(),
+    };
+    let used = match (r.usage_known, r.last_used_at) {
+        (false, _) => "last use not reported".to_string(),
+        (true, None) => format!("never used ({})", r.fact_source("last_used_at")),
+        (true, Some(t)) => format!("last used {} ({})", day(t), r.fact_source("last_used_at")),
+    };
+    let status = match (r.register_status, r.vendor_status) {
+        (Some(a), Some(b)) if a != b => {
+            format!("register says {}, vendor says {}", a.as_str(), b.as_str())
+        }
+        _ => format!("status {}", r.status.as_str()),
+    };
+    format!("{owner} · {purpose} · {expiry} · {used} · {status}")
+}
+
+pub fn write(a: &Audit, notes: &Notes<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let warnings = notes.warnings;
     let counts = category_counts(a);
     let mut cats: Vec<Category> = counts.keys().copied().collect();
     cats.sort_by_key(|c| (std::cmp::Reverse(c.severity()), *c));
@@ -70,8 +109,80 @@ pub fn write(a: &Audit, warnings: &[String], out: &mut dyn Write) -> io::Result<
         }
         writeln!(out)?;
     }
+    if !a.credentials.is_empty() {
+        writeln!(
+            out,
+            "per credential: who, what for, until when, last use, what to do"
+        )?;
+    }
+    for c in &a.credentials {
+        let cats: Vec<&str> = c.hits.iter().map(|h| h.category.as_str()).collect();
+        writeln!(
+            out,
+            "{} {} ({}) fingerprint {}",
+            c.exposure.redacted,
+            c.exposure.provider,
+            c.exposure.rule,
+            c.exposure.fingerprint.short()
+        )?;
+        match c.record {
+            Some(i) => writeln!(
+                out,
+                "    record {}: {}",
+                a.records[i].record.id,
+                facts(&a.records[i])
+            )?,
+            None if !c.suggested_owners.is_empty() => writeln!(
+                out,
+                "    no record; suggested owners: {}",
+                c.suggested_owners.join(", ")
+            )?,
+            None => writeln!(out, "    no record")?,
+        }
+        writeln!(out, "    categories: {}", cats.join(", "))?;
+        if let Some(x) = &c.attestation {
+            writeln!(
+                out,
+                "    attested by {} on {}: {:?} until {}{}",
+                x.reviewed_by,
+                x.date,
+                x.decision,
+                x.until,
+                if x.valid == Some(true) {
+                    ""
+                } else {
+                    " (expired)"
+                }
+            )?;
+        }
+        for t in what_to_do(&c.hits, c.exposure.revoke.as_deref()) {
+            writeln!(out, "    to do: {t}")?;
+        }
+    }
+    if let Some(deltas) = notes.deltas {
+        writeln!(out)?;
+        writeln!(out, "since the previous audit:")?;
+        for d in deltas
+            .iter()
+            .filter(|d| d.change != crate::audit::compare::Change::Unchanged)
+        {
+            let added: Vec<&str> = d.added.iter().map(|c| c.as_str()).collect();
+            let removed: Vec<&str> = d.removed.iter().map(|c| c.as_str()).collect();
+            writeln!(
+                out,
+                "  {:<9} {} +[{}] -[{}]",
+                format!("{:?}", d.change).to_lowercase(),
+                d.key,
+                added.join(", "),
+                removed.join(", ")
+            )?;
+        }
+    }
     for w in warnings {
         writeln!(out, "warning: {w}")?;
+    }
+    for e in notes.errors {
+        writeln!(out, "error: {e}")?;
     }
     let found = a.records.iter().filter(|r| r.found).count();
     writeln!(

@@ -85,10 +85,13 @@ pub fn write(findings: &[Finding], show_secrets: bool, out: &mut dyn Write) -> i
     w.flush()
 }
 
-/// One row per audited credential.
+/// One row per audited credential, then one per inventory record found nowhere that has
+/// something to report.
 pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
+    use crate::report::audit_json::what_to_do;
     let mut w = writer(out);
     w.write_record([
+        "item",
         "fingerprint",
         "rule",
         "provider",
@@ -100,11 +103,14 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
         "matched_by",
         "owner",
         "suggested_owners",
+        "purpose",
         "status",
         "expires_at",
         "last_used_at",
+        "last_used_source",
         "places",
         "paths",
+        "what_to_do",
     ])
     .map_err(io_err)?;
     let date = |t: Option<i64>| t.map(|t| crate::time::rfc3339(t, 0)).unwrap_or_default();
@@ -123,6 +129,7 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default();
         w.write_record([
+            "credential".to_string(),
             e.fingerprint.to_string(),
             e.rule.clone(),
             e.provider.clone(),
@@ -134,12 +141,48 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
             matched_by,
             rec.and_then(|r| r.owner.clone()).unwrap_or_default(),
             c.suggested_owners.join(" "),
-            rec.map(|r| format!("{:?}", r.status).to_lowercase())
+            rec.and_then(|r| r.purpose.clone()).unwrap_or_default(),
+            rec.map(|r| r.status.as_str().to_string())
                 .unwrap_or_default(),
             date(rec.and_then(|r| r.expires_at)),
             date(rec.and_then(|r| r.last_used_at)),
+            rec.filter(|r| r.usage_known)
+                .map(|r| r.fact_source("last_used_at").to_string())
+                .unwrap_or_default(),
             e.occurrences.len().to_string(),
             paths.join("; "),
+            what_to_do(&c.hits, e.revoke.as_deref()).join("; "),
+        ])
+        .map_err(io_err)?;
+    }
+    for m in a.records.iter().filter(|m| !m.found && !m.hits.is_empty()) {
+        let r = &m.record;
+        let cats: Vec<&str> = m.hits.iter().map(|h| h.category.as_str()).collect();
+        w.write_record([
+            "record".to_string(),
+            r.fingerprint.map(|f| f.to_string()).unwrap_or_default(),
+            String::new(),
+            r.provider.clone().unwrap_or_default(),
+            r.hint.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+            r.key_id.clone().unwrap_or_default(),
+            crate::audit::worst_of(&m.hits).as_str().to_string(),
+            cats.join(" "),
+            r.id.clone(),
+            String::new(),
+            r.owner.clone().unwrap_or_default(),
+            String::new(),
+            r.purpose.clone().unwrap_or_default(),
+            r.status.as_str().to_string(),
+            date(r.expires_at),
+            date(r.last_used_at),
+            if r.usage_known {
+                r.fact_source("last_used_at").to_string()
+            } else {
+                String::new()
+            },
+            "0".into(),
+            m.sources.join("; "),
+            what_to_do(&m.hits, None).join("; "),
         ])
         .map_err(io_err)?;
     }

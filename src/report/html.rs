@@ -48,7 +48,7 @@ code{font:12px ui-monospace,Menlo,monospace}#filter{width:320px;padding:6px;marg
 const JS: &str = r#"
 window.addEventListener('load',function(){document.documentElement.setAttribute('data-load-ms',Math.round(performance.now()))});
 (function(){
- var t=document.getElementById('credentials');if(!t)return;var tb=t.tBodies[0];
+ var t=document.getElementById('credentials')||document.getElementById('secrets');if(!t)return;var tb=t.tBodies[0];
  var f=document.getElementById('filter');
  f.addEventListener('input',function(){var q=f.value.toLowerCase();var n=0;
   for(var i=0;i<tb.rows.length;i++){var r=tb.rows[i];var show=!q||r.textContent.toLowerCase().indexOf(q)>=0;r.style.display=show?'':'none';if(show)n++}
@@ -97,6 +97,8 @@ struct Event {
     label: String,
 }
 
+/// One row per credential: its label on the left, its dates as marks on a shared time axis
+/// with labelled ticks, so the chart reads without hovering.
 fn timeline(events: &[Event], now: i64) -> String {
     let times: Vec<i64> = events
         .iter()
@@ -111,18 +113,42 @@ fn timeline(events: &[Event], now: i64) -> String {
         .filter(|e| e.introduced.or(e.expires).or(e.last_used).is_some())
         .take(400)
         .collect();
-    let (w, row) = (900.0, 14.0);
-    let h = 40.0 + row * shown.len().max(1) as f64;
-    let x = |t: i64| 20.0 + (w - 40.0) * (t - lo) as f64 / (hi - lo) as f64;
+    let (w, row, left) = (1000.0, 20.0, 320.0);
+    let top = 36.0;
+    let h = top + 10.0 + row * shown.len().max(1) as f64;
+    let x = |t: i64| left + 10.0 + (w - left - 30.0) * (t - lo) as f64 / (hi - lo) as f64;
     let mut s = format!(
-        r##"<figure><figcaption>When secrets were introduced (●) against when their keys expire (▲) or were last used (◆); the line is now.</figcaption><svg id="chart-timeline" role="img" viewBox="0 0 {w} {h}" width="100%"><text x="20" y="14">{}</text><text x="{}" y="14" text-anchor="end">{}</text><line x1="{nx}" x2="{nx}" y1="20" y2="{h}" stroke="#b00020" stroke-dasharray="3 3"/>"##,
-        &rfc3339(lo, 0)[..10],
-        w - 20.0,
-        &rfc3339(hi, 0)[..10],
+        r##"<figure><figcaption>One row per credential: ● introduced, ▲ key expires, ◆ key last used; the dashed line is now.</figcaption><svg id="chart-timeline" role="img" viewBox="0 0 {w} {h}" width="100%">"##
+    );
+    for i in 0..=4 {
+        let t = lo + (hi - lo) * i / 4;
+        let anchor = match i {
+            0 => "start",
+            4 => "end",
+            _ => "middle",
+        };
+        let _ = write!(
+            s,
+            r##"<line x1="{tx}" x2="{tx}" y1="22" y2="{h}" stroke="#eceef5"/><text class="tick" x="{tx}" y="16" text-anchor="{anchor}">{}</text>"##,
+            &rfc3339(t, 0)[..10],
+            tx = x(t),
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{nx}" x2="{nx}" y1="22" y2="{h}" stroke="#b00020" stroke-dasharray="3 3"/><text x="{nx}" y="32" text-anchor="middle" fill="#b00020">now</text>"##,
         nx = x(now),
     );
     for (i, e) in shown.iter().enumerate() {
-        let y = 30.0 + row * i as f64;
+        let y = top + 10.0 + row * i as f64;
+        let label: String = e.label.chars().take(40).collect();
+        let _ = write!(
+            s,
+            r##"<text class="row-label" x="{}" y="{}" text-anchor="end">{}</text>"##,
+            left,
+            y + 4.0,
+            esc(&label)
+        );
         if let (Some(a), Some(b)) = (e.introduced, e.expires.or(e.last_used)) {
             let _ = write!(
                 s,
@@ -285,16 +311,12 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         let sev = c.severity();
         let _ = write!(
             h,
-            r#"<tr class="credential"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}{conf}</div></td><td>{owner}</td><td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
+            r#"<tr class="credential"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td><td>{owner}</td><td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
             s = sev.as_str(),
             k = sev_key(sev),
             p = esc(&e.provider),
             r = esc(&e.redacted),
             rule = esc(&e.rule),
-            conf = e
-                .confidence
-                .map(|c| format!(" · {c} confidence"))
-                .unwrap_or_default(),
             n = e.occurrences.len(),
             places = places.join(""),
             more = if more > 0 {
@@ -338,24 +360,135 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(h.as_bytes())
 }
 
-/// The same page for a scan: the findings as credentials, with no inventory consulted (so
-/// no `uninventoried` verdicts either).
+/// The page for a scan or git run: what a scan knows, no audit verdicts (no inventory was
+/// consulted). Tiles by severity and for HEAD, charts by severity and provider, and one row
+/// per secret, worst first: who introduced it and when, whether HEAD still holds it, where.
 pub fn write_findings(findings: &[crate::finding::Finding], out: &mut dyn Write) -> io::Result<()> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let exposures = crate::exposure::from_findings(findings, "scan");
-    let mut a = crate::audit::audit(
-        exposures,
-        &[],
-        None,
-        &crate::audit::Policy::default(),
-        now,
-        &Default::default(),
+    let groups = crate::report::text::group(findings);
+    let worst = |g: &[&crate::finding::Finding]| {
+        g.iter()
+            .map(|f| f.rule.severity)
+            .max()
+            .unwrap_or(Severity::Info)
+    };
+    let sev_count = |s: Severity| groups.iter().filter(|g| worst(g) == s).count();
+    let in_head = |g: &[&crate::finding::Finding]| -> Option<bool> {
+        let flags: Vec<bool> = g
+            .iter()
+            .filter_map(|f| f.git.as_ref().and_then(|x| x.in_head))
+            .collect();
+        (!flags.is_empty()).then(|| flags.iter().any(|&b| b))
+    };
+    let removed = groups.iter().filter(|g| in_head(g) == Some(false)).count();
+    let is_git = findings.iter().any(|f| f.git.is_some());
+    let mut h = String::with_capacity(32 * 1024 + groups.len() * 600);
+    let _ = write!(
+        h,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>sprawl scan report</title><style>{CSS}</style></head><body>
+<h1>sprawl scan report</h1><div class="muted">generated by sprawl {v} · redacted values only · no inventory consulted (run <code>sprawl audit</code> for ownership and lifecycle)</div>
+<div class="tiles">
+<div class="tile" id="tile-secrets"><b>{}</b>secrets</div>
+<div class="tile crit" id="tile-critical"><b>{}</b>critical</div>
+<div class="tile" id="tile-high"><b>{}</b>high</div>
+<div class="tile" id="tile-medium"><b>{}</b>medium or lower</div>
+<div class="tile" id="tile-places"><b>{}</b>places</div>
+<div class="tile" id="tile-removed"><b>{}</b>{}</div>
+</div>"#,
+        groups.len(),
+        sev_count(Severity::Critical),
+        sev_count(Severity::High),
+        sev_count(Severity::Medium) + sev_count(Severity::Low) + sev_count(Severity::Info),
+        findings.len(),
+        if is_git {
+            removed.to_string()
+        } else {
+            "–".into()
+        },
+        if is_git {
+            "removed from HEAD, still in history"
+        } else {
+            "removed from HEAD (git runs)"
+        },
+        v = env!("CARGO_PKG_VERSION"),
     );
-    for c in &mut a.credentials {
-        c.hits.retain(|h| h.category != Category::Uninventoried);
+    let by_sev: Vec<(String, usize)> = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ]
+    .iter()
+    .map(|&s| (s.as_str().to_string(), sev_count(s)))
+    .filter(|(_, n)| *n > 0)
+    .collect();
+    let mut prov: BTreeMap<String, usize> = BTreeMap::new();
+    for g in &groups {
+        *prov.entry(g[0].rule.provider.clone()).or_default() += 1;
     }
-    write(&a, "sprawl scan report", out)
+    let mut by_prov: Vec<(String, usize)> = prov.into_iter().collect();
+    by_prov.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let _ = write!(
+        h,
+        r#"<h2>What was found</h2><div class="charts">{}{}</div>"#,
+        bar_chart("chart-severity", "Secrets by severity", &by_sev),
+        bar_chart("chart-provider", "Secrets by provider", &by_prov)
+    );
+    let _ = write!(
+        h,
+        r#"<h2>Secrets, worst first</h2><input id="filter" class="noprint" placeholder="Filter: provider, rule, author, path…"> <span class="muted noprint"><span id="shown">{}</span> shown</span>
+<table id="secrets"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Introduced by</th><th>In HEAD</th><th>Found in</th></tr></thead><tbody>"#,
+        groups.len()
+    );
+    for g in &groups {
+        let f = g[0];
+        let sev = worst(g);
+        let first = g
+            .iter()
+            .filter_map(|f| f.git.as_ref())
+            .min_by(|a, b| a.date.cmp(&b.date));
+        let introduced = match first {
+            Some(c) => format!(
+                "<code>{}</code> {} <span class=\"muted\">{}</span><div class=\"muted\">{}</div>",
+                esc(&c.commit[..c.commit.len().min(10)]),
+                esc(&c.author),
+                esc(c.date.get(..10).unwrap_or(&c.date)),
+                esc(&c.summary)
+            ),
+            None => "<span class=\"muted\">–</span>".into(),
+        };
+        let head = match in_head(g) {
+            Some(true) => "yes".to_string(),
+            Some(false) => "<b>removed</b>, still in history".to_string(),
+            None => "<span class=\"muted\">–</span>".into(),
+        };
+        let mut places: Vec<String> = g
+            .iter()
+            .map(|x| format!("{}:{}", x.location.path, x.location.line))
+            .collect();
+        places.dedup();
+        let n = places.len();
+        let list: String = places
+            .iter()
+            .take(5)
+            .map(|p| format!("<div><code>{}</code></div>", esc(p)))
+            .collect();
+        let more = if n > 5 {
+            format!("<div class=\"muted\">and {} more</div>", n - 5)
+        } else {
+            String::new()
+        };
+        let _ = write!(
+            h,
+            r#"<tr class="secret"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td><td>{introduced}</td><td>{head}</td><td data-key="{n}">{list}{more}</td></tr>"#,
+            s = sev.as_str(),
+            k = sev_key(sev),
+            p = esc(&f.rule.provider),
+            r = esc(&f.redacted),
+            rule = esc(&f.rule.id),
+        );
+    }
+    h.push_str("</tbody></table>");
+    let _ = writeln!(h, "<script>{JS}</script></body></html>");
+    out.write_all(h.as_bytes())
 }

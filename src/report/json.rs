@@ -46,6 +46,9 @@ pub struct WireFinding<'a> {
     /// A non-secret key id (AWS access key id, GCP private_key_id): the inventory join key.
     #[serde(skip_serializing_if = "Option::is_none")]
     key_id: Option<&'a str>,
+    /// What the vendor's own key listing displays of it (never more): the audit's hint join.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
     source: &'static str,
@@ -94,6 +97,8 @@ pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
         fingerprint: f.fingerprint.to_string(),
         redacted: &f.redacted,
         key_id: f.key_id.as_deref(),
+        hint: crate::inventory::hint::vendor_hint(&f.rule.provider, &f.secret)
+            .map(|h| h.to_string()),
         secret: show_secrets.then(|| String::from_utf8_lossy(&f.secret).into_owned()),
         source: f.source.as_str(),
         location: WireLocation {

@@ -44,6 +44,8 @@ pub struct Report<'a> {
     pub baselined: u64,
     pub show_secrets: bool,
     pub color: bool,
+    /// The directory every path is relative to, when there is one.
+    pub base: Option<&'a std::path::Path>,
 }
 
 pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Result<()> {
@@ -51,7 +53,7 @@ pub fn write(report: &Report<'_>, format: Format, out: &mut dyn Write) -> io::Re
         Format::Text => text::write(report, out),
         Format::Json => json::write(report, out),
         Format::Jsonl => json::write_lines(report, out),
-        Format::Sarif => sarif::write(report.findings, out),
+        Format::Sarif => sarif::write(report.findings, report.base, out),
         Format::Csv => csv::write(report.findings, report.show_secrets, out),
         Format::Html => html::write_findings(report.findings, out),
     }

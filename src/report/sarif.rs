@@ -84,9 +84,43 @@ fn region(f: &Finding) -> Value {
     })
 }
 
+/// A relative path as a URI reference: `/`-separated, characters outside RFC 3986's
+/// unreserved and path sets percent-encoded.
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':'
+            | b'@' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `%SRCROOT%` as a `file:` URI of `base` (absolute), ending in `/`.
+fn base_uri(base: &std::path::Path) -> String {
+    let s = base
+        .to_string_lossy()
+        .replace(std::path::MAIN_SEPARATOR, "/");
+    let s = if s.starts_with('/') {
+        s
+    } else {
+        format!("/{s}")
+    };
+    let mut u = format!("file://{}", uri_path(&s));
+    if !u.ends_with('/') {
+        u.push('/');
+    }
+    u
+}
+
 fn location(uri: &str, region: Value) -> Value {
     json!({"physicalLocation": {
-        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": uri_path(uri), "uriBaseId": "%SRCROOT%"},
         "region": region,
     }})
 }
@@ -114,7 +148,12 @@ fn envelope(rules: Vec<Value>, results: Vec<Value>, truncated: bool) -> Value {
 }
 
 /// SARIF for findings of `scan` or `git`.
-pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+/// SARIF for a scan; `base` is the directory every path is relative to, when there is one.
+pub fn write(
+    findings: &[Finding],
+    base: Option<&std::path::Path>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rules = Vec::new();
     let mut results = Vec::new();
@@ -165,7 +204,10 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             "properties": props,
         }));
     }
-    let doc = envelope(rules, results, findings.len() > MAX_RESULTS);
+    let mut doc = envelope(rules, results, findings.len() > MAX_RESULTS);
+    if let Some(b) = base {
+        doc["runs"][0]["originalUriBaseIds"] = json!({"%SRCROOT%": {"uri": base_uri(b)}});
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
 }
@@ -225,6 +267,57 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
                     "owner": owner,
                     "suggestedOwners": c.suggested_owners,
                     "record": c.record.map(|i| a.records[i].record.id.clone()),
+                    "whatToDo": crate::report::audit_json::what_to_do(&c.hits, e.revoke.as_deref()),
+                },
+            }));
+        }
+    }
+    // Inventory records found nowhere: located at the export that describes them.
+    'records: for m in a.records.iter().filter(|m| !m.found) {
+        for h in &m.hits {
+            if results.len() >= MAX_RESULTS {
+                break 'records;
+            }
+            let idx = *index.entry(h.category).or_insert_with(|| {
+                rules.push(json!({
+                    "id": format!("audit/{}", h.category.as_str()),
+                    "name": h.category.as_str(),
+                    "shortDescription": {"text": format!("Credential lifecycle: {}", h.category.as_str())},
+                    "fullDescription": {"text": h.category.advice()},
+                    "help": {"text": h.category.advice()},
+                    "defaultConfiguration": {"level": level(h.category.severity())},
+                    "properties": {
+                        "tags": ["security", "secret", "lifecycle"],
+                        "security-severity": security_severity(h.category.severity()),
+                    },
+                }));
+                rules.len() - 1
+            });
+            let r = &m.record;
+            let file = r
+                .source
+                .rsplit_once('#')
+                .map(|(f, _)| f)
+                .unwrap_or(&r.source);
+            let (file, line) = match file.rsplit_once(':') {
+                Some((f, l)) if l.bytes().all(|b| b.is_ascii_digit()) && !l.is_empty() => {
+                    (f, l.parse::<u64>().unwrap_or(1))
+                }
+                _ => (file, 1),
+            };
+            results.push(json!({
+                "ruleId": format!("audit/{}", h.category.as_str()),
+                "ruleIndex": idx,
+                "level": level(h.severity),
+                "message": {"text": format!("inventory record {} ({}, found in no scanned place): {}", r.id, r.provider.as_deref().unwrap_or("?"), h.evidence)},
+                "locations": [location(file, json!({"startLine": line.max(1)}))],
+                "properties": {
+                    "category": h.category.as_str(),
+                    "nhi": h.nhi,
+                    "severity": h.severity.as_str(),
+                    "owner": r.owner,
+                    "record": r.id,
+                    "sources": m.sources,
                 },
             }));
         }

@@ -263,8 +263,8 @@ impl RuleSet {
 
     /// Parse one rule file's text; `origin` names it in errors.
     pub fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
-        let file: RuleFile =
-            toml::from_str(text).with_context(|| format!("parsing rule file {origin}"))?;
+        let file: RuleFile = toml::from_str(text)
+            .map_err(|e| crate::config::toml_error(&format!("rule file {origin}"), text, &e))?;
         for mut rule in file.rules {
             rule.origin = origin.to_string();
             self.rules.push(Arc::new(rule));

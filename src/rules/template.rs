@@ -6,7 +6,7 @@
 //!
 //! Placeholders: `{{CLASS:N}}` with CLASS one of `alnum`, `lower` (a-z0-9), `upper` (A-Z0-9),
 //! `alpha`, `hex`, `HEX`, `digits`, `b64` (A-Za-z0-9+/), `b64url` (A-Za-z0-9_-), `b32`
-//! (A-Z2-7), `bech32` (upper case); `{{crc32}}` (base62 CRC32 of the text the previous placeholder produced, 6
+//! (A-Z2-7), `b32lower` (a-z2-7), `bech32` (upper case); `{{crc32}}` (base62 CRC32 of the text the previous placeholder produced, 6
 //! characters, as GitHub and npm tokens end). `{{` that starts no placeholder is literal.
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -19,6 +19,7 @@ const DIGITS: &[u8] = b"0123456789";
 const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const B32_LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
 const BECH32: &[u8] = b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
 
 /// Base62 digits in the order GitHub's token checksum uses.
@@ -71,6 +72,7 @@ fn class(name: &str) -> Option<&'static [u8]> {
         "b64" => B64,
         "b64url" => B64URL,
         "b32" => B32,
+        "b32lower" => B32_LOWER,
         "bech32" => BECH32,
         _ => return None,
     })

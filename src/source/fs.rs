@@ -59,6 +59,8 @@ pub enum FileRead {
 }
 
 /// Read `path` into `buf` (cleared first) unless it is larger than `max_size` or binary.
+/// UTF-16 text (a byte order mark, or ASCII with a NUL in every other byte) is decoded into
+/// UTF-8 in `buf`, so its keys are found at the right lines.
 pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> io::Result<FileRead> {
     buf.clear();
     let file = File::open(path)?;
@@ -72,8 +74,13 @@ pub fn read_file(path: &Path, max_size: u64, buf: &mut Vec<u8>) -> io::Result<Fi
     if buf.len() as u64 > max_size {
         return Ok(FileRead::TooLarge(buf.len() as u64));
     }
+    // UTF-16 of ASCII-range text has NULs, so it first looks binary. (A text file that
+    // merely starts with the bytes of a byte order mark, and has no NUL, stays as it is.)
     if super::looks_binary(buf) {
-        return Ok(FileRead::Binary);
+        match super::decode_utf16(buf) {
+            Some(text) => *buf = text,
+            None => return Ok(FileRead::Binary),
+        }
     }
     Ok(FileRead::Text)
 }

@@ -1,0 +1,695 @@
+//! The audit kit (issue 10): a repository with planted keys and exports in the shapes the
+//! vendors document (gh --paginate pages, the GCP REST wrapper, the credential-report JSON
+//! with base64 Content, Anthropic's old and new shapes, OpenAI's flat admin owner, Azure key
+//! lists), all generated here. Every planted case must come out with exactly its expected
+//! categories, the same in-process (`--git`) and from a saved report.
+
+use std::{collections::BTreeMap, path::Path};
+
+use base64::Engine;
+use git2::{Repository, Signature};
+
+use crate::util::*;
+
+const NOW: &str = "2025-06-01T00:00:00Z";
+
+fn write(root: &Path, rel: &str, body: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+fn commit_all(repo: &Repository) {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let s = Signature::new("Bob", "bob@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    repo.commit(Some("HEAD"), &s, &s, "add config", &tree, &[])
+        .unwrap();
+}
+
+struct Kit {
+    dir: tempfile::TempDir,
+    /// Planted case → (redacted-independent) fingerprint of the credential.
+    cases: BTreeMap<&'static str, String>,
+    secrets: Vec<String>,
+}
+
+fn fp(s: &str) -> String {
+    sprawl::finding::Fingerprint::of(s.as_bytes()).to_string()
+}
+
+fn kit() -> Kit {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let repo_dir = root.join("repo");
+    let repo = Repository::init(&repo_dir).unwrap();
+    let openai = openai_key("kit-openai");
+    let shadow = anthropic_key("kit-shadow");
+    let inventoried = anthropic_key("kit-inventoried");
+    // The inventoried key shares the shadow's last 4 characters (of which only 2 are random).
+    let inventoried = format!(
+        "{}{}",
+        &inventoried[..inventoried.len() - 4],
+        &shadow[shadow.len() - 4..]
+    );
+    let aws_id = key("AKIA{{b32:16}}", "kit-aws-id");
+    let aws_secret = key("{{b64:40}}", "kit-aws-secret");
+    let github = github_key("kit-github");
+    let gcp_id = key("{{hex:40}}", "kit-gcp-id");
+    let gcp_pem = key(
+        "-----BEGIN PRIVATE KEY-----\\n{{b64:64}}\\n{{b64:64}}\\n-----END PRIVATE KEY-----\\n",
+        "kit-gcp-pem",
+    );
+    let azure = key("{{hex:32}}", "kit-azure");
+    write(
+        &repo_dir,
+        "app/openai.env",
+        &format!("OPENAI_API_KEY={openai}\n"),
+    );
+    write(&repo_dir, "app/claude.py", &format!("KEY = \"{shadow}\"\n"));
+    write(
+        &repo_dir,
+        "infra/aws.ini",
+        &format!("aws_access_key_id = {aws_id}\naws_secret_access_key = {aws_secret}\n"),
+    );
+    // The same id alone elsewhere: still one credential.
+    write(&repo_dir, "docs/notes.md", &format!("key id: {aws_id}\n"));
+    write(
+        &repo_dir,
+        "ci/deploy.sh",
+        &format!("export GH_TOKEN={github}\n"),
+    );
+    write(
+        &repo_dir,
+        "deploy/sa.json",
+        &format!(
+            "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"demo\",\n  \"private_key_id\": \"{gcp_id}\",\n  \"private_key\": \"{gcp_pem}\",\n  \"client_email\": \"ci@demo.iam.gserviceaccount.com\"\n}}\n"
+        ),
+    );
+    write(
+        &repo_dir,
+        "app/azure.env",
+        &format!(
+            "AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com/\nAZURE_OPENAI_API_KEY={azure}\n"
+        ),
+    );
+    write(&repo_dir, "CODEOWNERS", "* @platform\n/ci/ @gone-team\n");
+    commit_all(&repo);
+
+    let inv = root.join("inv");
+    // Our register: the OpenAI key by fingerprint (owner present, purpose, expiry).
+    write(
+        &inv,
+        "register.csv",
+        &format!(
+            "id,provider,fingerprint,owner,team,purpose,status,created_at,expires_at\n\
+             chat-prod,openai,{},dave@example.com,payments,chat backend,active,2025-01-01,2026-01-01\n\
+             old-pilot,openai,,carol@example.com,,2023 pilot,retired,2023-01-01,2026-01-01\n",
+            fp(&openai)
+        ),
+    );
+    // Anthropic, old shape: the inventoried key (never in code) with its vendor hint.
+    write(
+        &inv,
+        "anthropic-old.json",
+        &format!(
+            r#"{{"data": [{{"id": "apikey_inv", "type": "api_key", "name": "eval", "workspace_id": null,
+  "created_at": "2025-03-01T10:00:00.123456Z", "created_by": {{"id": "user_01dave", "type": "user"}},
+  "partial_key_hint": "{}...{}", "status": "active", "expires_at": null}}],
+  "has_more": false, "first_id": "apikey_inv", "last_id": "apikey_inv"}}"#,
+            &inventoried[..16],
+            &inventoried[inventoried.len() - 4..]
+        ),
+    );
+    // Anthropic, new shape: principal and scope, a null hint (hygiene only).
+    write(
+        &inv,
+        "anthropic-new.json",
+        r#"{"data": [{"id": "apikey_wif", "type": "api_key", "name": "wif", "created_at": "2025-05-01T00:00:00Z",
+  "created_by": null, "principal": {"type": "service_account", "service_account_id": "svac_01"},
+  "scope": {"type": "workspace", "workspace_id": "wrkspc_01"}, "partial_key_hint": null,
+  "status": "active", "expires_at": null}], "has_more": false, "first_id": "apikey_wif", "last_id": "apikey_wif"}"#,
+    );
+    // OpenAI admin keys: flat owner, 3-character suffix in the redacted value.
+    write(
+        &inv,
+        "openai-admin.json",
+        r#"{"object": "list", "data": [{"object": "organization.admin_api_key", "id": "key_adm",
+  "name": "ops", "redacted_value": "sk-admin...def", "created_at": 1711471533, "last_used_at": 1711471534,
+  "expires_at": null, "owner": {"type": "user", "object": "organization.user", "id": "user-dave",
+  "name": "Dave", "created_at": 1711471533, "role": "owner"}}], "first_id": "key_adm", "last_id": "key_adm", "has_more": true}"#,
+    );
+    // AWS: the key listing (UserName is the principal) and the credential report as JSON.
+    write(
+        &inv,
+        "aws-keys.json",
+        &format!(
+            r#"{{"AccessKeyMetadata": [{{"UserName": "deploy-bot", "AccessKeyId": "{aws_id}", "Status": "Active",
+  "CreateDate": "2025-02-01T08:00:00+00:00"}}], "IsTruncated": false}}"#
+        ),
+    );
+    let report_csv = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n\
+<root_account>,arn:aws:iam::1:root,2020-01-01T00:00:00+00:00,not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n\
+deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2025-02-01T08:00:00+00:00,2025-05-30T00:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n";
+    write(
+        &inv,
+        "credential-report.json",
+        &format!(
+            r#"{{"Content": "{}", "ReportFormat": "text/csv", "GeneratedTime": "2025-05-31T00:00:00Z"}}"#,
+            base64::engine::general_purpose::STANDARD.encode(report_csv)
+        ),
+    );
+    // GCP REST shape; the key expired at Google (vendor-enforced); a SYSTEM_MANAGED key.
+    write(
+        &inv,
+        "gcp-keys.json",
+        &format!(
+            r#"{{"keys": [{{"name": "projects/demo/serviceAccounts/ci@demo.iam.gserviceaccount.com/keys/{gcp_id}",
+  "validAfterTime": "2024-01-01T00:00:00Z", "validBeforeTime": "2025-01-01T00:00:00Z", "keyAlgorithm": "KEY_ALG_RSA_2048",
+  "keyOrigin": "GOOGLE_PROVIDED", "keyType": "USER_MANAGED"}},
+  {{"name": "projects/demo/serviceAccounts/ci@demo.iam.gserviceaccount.com/keys/{}", "keyType": "SYSTEM_MANAGED",
+  "validAfterTime": "2024-01-01T00:00:00Z", "validBeforeTime": "9999-12-31T23:59:59Z"}}]}}"#,
+            "0".repeat(40)
+        ),
+    );
+    // GitHub credential authorizations as gh api --paginate writes them: [..][..].
+    write(
+        &inv,
+        "github-auth.json",
+        &format!(
+            r#"[{{"login": "erin", "credential_id": 1, "credential_type": "personal access token",
+  "token_last_eight": "{}", "credential_authorized_at": "2025-02-01T00:00:00Z",
+  "credential_accessed_at": "2025-05-20T00:00:00Z", "authorized_credential_note": "release bot",
+  "authorized_credential_expires_at": null, "scopes": ["repo"]}}]
+[{{"login": "erin", "credential_id": 2, "credential_type": "SSH Key", "fingerprint": "jklmnop12345678"}}]
+"#,
+            &github[github.len() - 8..]
+        ),
+    );
+    // GitHub fine-grained PAT grants (slurped pages): hygiene only.
+    write(
+        &inv,
+        "github-pats.json",
+        r#"[[{"id": 25381, "owner": {"login": "dave-gh", "id": 1, "type": "User"}, "repository_selection": "all",
+  "repositories_url": "https://api.github.com/organizations/1/personal-access-token-requests/25381/repositories",
+  "permissions": {"organization": {}, "repository": {"metadata": "read"}}, "access_granted_at": "2025-05-16T08:47:09.000-07:00",
+  "token_id": 98716, "token_name": "ci", "token_expired": false, "token_expires_at": "2025-11-16T08:47:09.000-07:00",
+  "token_last_used_at": "2025-05-30T00:00:00Z"}]]"#,
+    );
+    write(
+        &inv,
+        "azure-keys.json",
+        &format!(r#"{{"key1": "{azure}", "key2": "{}"}}"#, "e".repeat(32)),
+    );
+    write(
+        &inv,
+        "gcp-api-keys.json",
+        r#"[{"name": "projects/1/locations/global/keys/u1", "uid": "u1", "displayName": "gemini",
+  "createTime": "2025-04-01T00:00:00Z", "updateTime": "2025-04-01T00:00:00Z", "restrictions": {}, "etag": "x"}]"#,
+    );
+    write(
+        root,
+        "roster.csv",
+        "name,email,github_login,openai_user_id,anthropic_user_id,team\n\
+         Dave,dave@example.com,dave-gh,user-dave,user_01dave,platform\n",
+    );
+    let cases = [
+        ("openai by fingerprint, owner moved team", fp(&openai)),
+        ("anthropic shadow sharing last 4", fp(&shadow)),
+        ("aws pair and bare id, IAM user only", fp(&aws_secret)),
+        ("github token of a login who left", fp(&github)),
+        (
+            "gcp key expired at google",
+            "rule:gcp.service-account-key".to_string(),
+        ),
+        ("azure key from keys list", fp(&azure)),
+    ]
+    .into_iter()
+    .collect();
+    Kit {
+        dir,
+        cases,
+        secrets: vec![openai, shadow, aws_secret, github, azure],
+    }
+}
+
+fn inventory_args() -> Vec<String> {
+    [
+        "register.csv",
+        "anthropic-old.json",
+        "anthropic-new.json",
+        "openai-admin.json",
+        "aws-keys.json",
+        "credential-report.json",
+        "gcp-keys:gcp-keys.json",
+        "github-auth.json",
+        "github-pats.json",
+        "azure-keys.json",
+        "gcp-api-keys.json",
+    ]
+    .iter()
+    .flat_map(|f| {
+        let p = match f.split_once(':') {
+            Some((fmt, file)) => format!("{fmt}:inv/{file}"),
+            None => format!("inv/{f}"),
+        };
+        ["--inventory".to_string(), p]
+    })
+    .collect()
+}
+
+fn audit(dir: &Path, source: &[&str], extra: &[&str]) -> (serde_json::Value, i32, String) {
+    audit_at(dir, NOW, source, extra)
+}
+
+fn audit_at(
+    dir: &Path,
+    now: &str,
+    source: &[&str],
+    extra: &[&str],
+) -> (serde_json::Value, i32, String) {
+    let out = sprawl()
+        .current_dir(dir)
+        .args([
+            "audit",
+            "--now",
+            now,
+            "--roster",
+            "roster.csv",
+            "--format",
+            "json",
+        ])
+        .args(inventory_args())
+        .args(source)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (v, out.status.code().unwrap(), stderr)
+}
+
+/// fingerprint → sorted categories.
+fn answers(v: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
+    v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut cats: Vec<String> = c["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["category"].as_str().unwrap().to_string())
+                .collect();
+            cats.sort();
+            cats.dedup();
+            (c["fingerprint"].as_str().unwrap().to_string(), cats)
+        })
+        .collect()
+}
+
+#[test]
+fn every_planted_case_has_exactly_its_categories_in_both_modes() {
+    let k = kit();
+    let dir = k.dir.path();
+    let (live, code, stderr) = audit(dir, &["--git", "repo"], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let out = sprawl()
+        .current_dir(dir)
+        .args(["git", "repo", "--format", "json", "-o", "repo.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let (saved, _, _) = audit(dir, &["repo.json"], &[]);
+    let (a, b) = (answers(&live), answers(&saved));
+    let mut cases = k.cases.clone();
+    for c in cases.values_mut() {
+        if let Some(rule) = c.strip_prefix("rule:") {
+            let found = live["credentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["rule"] == rule)
+                .unwrap_or_else(|| panic!("{rule} not found"));
+            *c = found["fingerprint"].as_str().unwrap().to_string();
+        }
+    }
+    assert_eq!(a, b, "in-process and report mode disagree");
+    let expected: BTreeMap<&str, Vec<&str>> = [
+        (
+            "openai by fingerprint, owner moved team",
+            vec!["exposed", "owner_moved"],
+        ),
+        (
+            "anthropic shadow sharing last 4",
+            vec!["exposed", "uninventoried"],
+        ),
+        (
+            "aws pair and bare id, IAM user only",
+            vec!["exposed", "unowned_machine_identity"],
+        ),
+        (
+            "github token of a login who left",
+            vec!["exposed", "orphaned"],
+        ),
+        (
+            "gcp key expired at google",
+            vec!["exposed", "revoked_but_present", "unowned_machine_identity"],
+        ),
+        ("azure key from keys list", vec!["exposed", "orphaned"]),
+    ]
+    .into_iter()
+    .collect();
+    let mut table = String::new();
+    for (case, want) in &expected {
+        let got = a
+            .get(&cases[case])
+            .unwrap_or_else(|| panic!("{case}: not found: {a:?}"));
+        assert_eq!(got, want, "{case}");
+        table.push_str(&format!("{case}: {}\n", got.join(", ")));
+    }
+    assert_eq!(a.len(), expected.len(), "one credential, one row: {a:?}");
+    // The shadow key is never attributed to the record whose last 4 it shares.
+    let shadow = live["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["fingerprint"] == cases["anthropic shadow sharing last 4"])
+        .unwrap();
+    assert!(shadow["record"].is_null() && shadow["candidates"].as_array().unwrap().is_empty());
+    // Records found nowhere: their hygiene, with the export named.
+    let recs: BTreeMap<String, Vec<String>> = live["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut c: Vec<String> = r["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["category"].as_str().unwrap().to_string())
+                .collect();
+            c.sort();
+            c.dedup();
+            (r["id"].as_str().unwrap().to_string(), c)
+        })
+        .collect();
+    for (id, want) in [
+        ("old-pilot", vec!["orphaned", "past_purpose"]),
+        ("apikey_wif", vec!["unowned_machine_identity"]),
+        ("apikey_inv", vec![]),
+        ("key_adm", vec!["long_lived", "stale"]),
+        ("azure-keys key2", vec!["orphaned"]),
+        ("fine-grained-pat-98716", vec![]),
+        ("u1", vec!["orphaned"]),
+    ] {
+        assert_eq!(
+            recs.get(id).map(Vec::as_slice),
+            Some(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..]),
+            "{id}: {recs:?}"
+        );
+        table.push_str(&format!("record {id}: {}\n", want.join(", ")));
+    }
+    // Warnings name the file: has_more, SYSTEM_MANAGED, SSH keys, pages joined.
+    for needle in [
+        "inv/openai-admin.json: `has_more` is true",
+        "SYSTEM_MANAGED key(s) skipped",
+        "SSH-key authorization(s) left out",
+        "inv/github-auth.json: 2 pages joined",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    for s in &k.secrets {
+        assert!(!live.to_string().contains(s.as_str()) && !stderr.contains(s.as_str()));
+    }
+    insta::assert_snapshot!("audit_kit_table", table);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r#""version": "[^"]+""#, r#""version": "[version]""#);
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "audit_kit_json",
+            serde_json::to_string_pretty(&live).unwrap()
+        )
+    });
+}
+
+#[test]
+fn orphaned_compares_like_with_like() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(
+        p,
+        "register.json",
+        r#"[{"id": "e-here", "key_id": "K1", "owner": "dave@example.com", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "e-gone", "key_id": "K2", "owner": "carol@example.com", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "login-here", "key_id": "K3", "owner": "@dave-gh", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "login-gone", "key_id": "K4", "owner": "@carol-gh", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "team-here", "key_id": "K5", "owner": "@org/platform", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "team-gone", "key_id": "K6", "owner": "payments@", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "vendor-unknown", "key_id": "K7", "owner": "user_01x", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "vendor-gone", "key_id": "K8", "owner": "user-carol", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "sa", "key_id": "K9", "owner": "ci@demo.iam.gserviceaccount.com", "purpose": "x", "expires_at": "2026-01-01"},
+            {"id": "moved", "key_id": "K10", "owner": "dave@example.com", "team": "payments", "purpose": "x", "expires_at": "2026-01-01"}]"#,
+    );
+    write(
+        p,
+        "roster.csv",
+        "name,email,github_login,openai_user_id,team\nDave,dave@example.com,dave-gh,user-dave,platform\n",
+    );
+    let out = sprawl()
+        .current_dir(p)
+        .args([
+            "audit",
+            "--now",
+            NOW,
+            "--roster",
+            "roster.csv",
+            "--format",
+            "json",
+            "--inventory",
+            "register.json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cats = |id: &str| -> Vec<String> {
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["category"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let orphaned = |id: &str| cats(id).contains(&"orphaned".to_string());
+    for (id, want) in [
+        ("e-here", false),
+        ("e-gone", true),
+        ("login-here", false),
+        ("login-gone", true),
+        ("team-here", false),
+        ("team-gone", true),
+        // No anthropic_user_id column: an Anthropic user id is neither here nor gone.
+        ("vendor-unknown", false),
+        ("vendor-gone", true),
+        ("sa", false),
+    ] {
+        assert_eq!(orphaned(id), want, "{id}: {:?}", cats(id));
+    }
+    assert!(cats("sa").contains(&"unowned_machine_identity".to_string()));
+    assert!(
+        cats("moved").contains(&"owner_moved".to_string()),
+        "{:?}",
+        cats("moved")
+    );
+}
+
+#[test]
+fn bad_files_are_left_out_with_a_reason_and_the_rest_is_audited() {
+    let k = kit();
+    let dir = k.dir.path();
+    write(dir, "inv/broken.json", "[{\"id\": ");
+    write(dir, "inv/unknown.json", r#"{"hello": "world"}"#);
+    write(
+        dir,
+        "inv/dates.csv",
+        "id,fingerprint,expires_at\nx,,2024-02-30\ny,,10000-01-01\nz,,1e308\n",
+    );
+    let (v, code, stderr) = audit(
+        dir,
+        &["--git", "repo"],
+        &[
+            "--inventory",
+            "inv/broken.json",
+            "--inventory",
+            "inv/unknown.json",
+            "--inventory",
+            "inv/dates.csv",
+            "--inventory",
+            "gcp-keys:inv/gcp-api-keys.json",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("inv/broken.json: invalid JSON"), "{stderr}");
+    assert!(
+        stderr.contains("inv/unknown.json: format not recognised"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "inv/gcp-api-keys.json: given as gcp-keys, but its content is a gcp-api-keys export"
+        ),
+        "{stderr}"
+    );
+    for row in ["inv/dates.csv:2", "inv/dates.csv:3", "inv/dates.csv:4"] {
+        assert!(stderr.contains(row), "{row}: {stderr}");
+    }
+    assert!(!stderr.contains("2024-02-30") && !stderr.contains("1e308"));
+    assert_eq!(v["errors"].as_array().unwrap().len(), 3);
+    // The rest was audited.
+    assert_eq!(answers(&v).len(), 6);
+}
+
+#[test]
+fn inventory_swallowing_reports_is_routed_and_said() {
+    let k = kit();
+    let dir = k.dir.path();
+    sprawl()
+        .current_dir(dir)
+        .args(["git", "repo", "--format", "json", "-o", "repo-a.json"])
+        .output()
+        .unwrap();
+    // The README's org-wide line: --inventory FILE REPORT.json (the report follows it).
+    let out = sprawl()
+        .current_dir(dir)
+        .args([
+            "audit",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--inventory",
+            "inv/register.csv",
+            "repo-a.json",
+            "inv/aws-keys.json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("inv/aws-keys.json is not a sprawl report; read as an inventory"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answers(&v).len(), 6);
+    // And a report given with --inventory is audited as findings.
+    let out = sprawl()
+        .current_dir(dir)
+        .args([
+            "audit",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--inventory",
+            "inv/register.csv",
+            "--inventory",
+            "repo-a.json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("repo-a.json is a sprawl report, not an inventory"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn attestation_compare_and_fail_on_new() {
+    let k = kit();
+    let dir = k.dir.path();
+    // The template lists what needs a decision; fill it in and nothing fails.
+    let out = sprawl()
+        .current_dir(dir)
+        .args([
+            "audit",
+            "--now",
+            NOW,
+            "--roster",
+            "roster.csv",
+            "--attest-template",
+            "-o",
+            "review.toml",
+            "--git",
+            "repo",
+        ])
+        .args(inventory_args())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let template = std::fs::read_to_string(dir.join("review.toml")).unwrap();
+    assert!(template.contains("[[attestation]]"));
+    let filled = template
+        .replace("reviewed_by = \"\"", "reviewed_by = \"dave@example.com\"")
+        .replace("until = \"2025-06-01\"", "until = \"2025-12-31\"");
+    std::fs::write(dir.join("review.toml"), &filled).unwrap();
+    let (_, code, stderr) = audit(dir, &["--git", "repo"], &["--attest", "review.toml"]);
+    assert_eq!(code, 0, "attested: {stderr}");
+    // Later, the attestation has expired: review_overdue, and the audit fails again.
+    let (v, code, _) = audit_at(
+        dir,
+        "2026-02-01",
+        &["--git", "repo"],
+        &["--attest", "review.toml"],
+    );
+    assert_eq!(code, 1);
+    assert!(v.to_string().contains("review_overdue"));
+
+    // Audit over time: save, plant a new key, compare.
+    let (previous, _, _) = audit(dir, &["--git", "repo"], &[]);
+    std::fs::write(dir.join("previous.json"), previous.to_string()).unwrap();
+    let (_, code, _) = audit(
+        dir,
+        &["--git", "repo"],
+        &["--compare", "previous.json", "--fail-on-new"],
+    );
+    assert_eq!(code, 0, "nothing new");
+    let repo = Repository::open(dir.join("repo")).unwrap();
+    write(
+        &dir.join("repo"),
+        "app/new.env",
+        &format!("OPENAI_API_KEY={}\n", openai_key("kit-new")),
+    );
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("app/new.env")).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let s = Signature::new("Bob", "bob@example.com", &git2::Time::new(1_700_000_100, 0)).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.commit(Some("HEAD"), &s, &s, "more", &tree, &[&head])
+        .unwrap();
+    let (v, code, _) = audit(
+        dir,
+        &["--git", "repo"],
+        &["--compare", "previous.json", "--fail-on-new"],
+    );
+    assert_eq!(code, 1, "a new uninventoried key");
+    let new: Vec<&serde_json::Value> = v["compare"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["change"] == "new")
+        .collect();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["key"], fp(&openai_key("kit-new")));
+}
