@@ -21,5 +21,6 @@ mod reports;
 mod revoke;
 mod rules;
 mod scan;
+mod side_routes;
 mod sources;
 mod validate;
