@@ -183,6 +183,10 @@ pub fn finish(
     if !common.show_secrets {
         redact_places(matcher, &mut outcome);
     }
+    let min_confidence = common
+        .min_confidence
+        .unwrap_or(crate::rules::Confidence::Medium);
+    outcome.findings.retain(|f| f.confidence >= min_confidence);
     sort_findings(&mut outcome.findings);
     outcome.errors.sort();
     if let Some(mut f) = write_baseline {
@@ -238,7 +242,10 @@ pub fn finish(
         if outcome
             .findings
             .iter()
-            .any(|f| f.rule.severity >= threshold)
+            // Low-confidence findings are reported when asked for, never fail the run.
+            .any(|f| {
+                f.rule.severity >= threshold && f.confidence >= crate::rules::Confidence::Medium
+            })
         {
             EXIT_FINDINGS
         } else {
@@ -248,7 +255,7 @@ pub fn finish(
 }
 
 /// Redact secrets in the paths of findings and in error paths and messages.
-fn redact_places(matcher: &Matcher, outcome: &mut ScanOutcome) {
+pub(super) fn redact_places(matcher: &Matcher, outcome: &mut ScanOutcome) {
     let mut seen: std::collections::HashMap<String, String> = Default::default();
     for f in &mut outcome.findings {
         let p = &mut f.location.path;
