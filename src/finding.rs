@@ -97,6 +97,9 @@ pub struct Finding {
     pub expiry: Option<crate::expiry::Expiry>,
     /// What the provider said about the secret (`--validate` only).
     pub validation: Option<crate::validate::Validation>,
+    /// CODEOWNERS owners of its path, where the scanned tree was at hand (owner evidence
+    /// that saved reports carry to `sprawl audit`).
+    pub codeowners: Vec<String>,
 }
 
 impl fmt::Debug for Finding {
@@ -371,6 +374,7 @@ pub fn findings_from_matches(
         out.findings.push(Finding {
             expiry,
             validation: None,
+            codeowners: Vec::new(),
             fingerprint: Fingerprint::of(&secret),
             redacted: redact(&secret, &rule),
             rule,

@@ -97,7 +97,12 @@ fn kit() -> Kit {
             "AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com/\nAZURE_OPENAI_API_KEY={azure}\n"
         ),
     );
-    write(&repo_dir, "CODEOWNERS", "* @platform\n/ci/ @gone-team\n");
+    // A team the roster knows, and a login who has left (never suggested).
+    write(
+        &repo_dir,
+        "CODEOWNERS",
+        "* @acme/platform\n/ci/ @carol-gh\n",
+    );
     commit_all(&repo);
 
     let inv = root.join("inv");
@@ -313,6 +318,24 @@ fn answers(v: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// fingerprint → suggested owners.
+fn suggestions(v: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
+    v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = c["suggested_owners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o.as_str().unwrap().to_string())
+                .collect();
+            (c["fingerprint"].as_str().unwrap().to_string(), s)
+        })
+        .collect()
+}
+
 #[test]
 fn every_planted_case_has_exactly_its_categories_in_both_modes() {
     let k = kit();
@@ -340,6 +363,20 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         }
     }
     assert_eq!(a, b, "in-process and report mode disagree");
+    // Owner suggestions (CODEOWNERS, git authors) survive report mode.
+    let (sa, sb) = (suggestions(&live), suggestions(&saved));
+    assert_eq!(sa, sb, "suggestions differ between modes");
+    for (case, want) in [
+        (
+            "openai by fingerprint, owner moved team",
+            vec!["@acme/platform"],
+        ),
+        ("azure key from keys list", vec!["@acme/platform"]),
+        // CODEOWNERS names @carol-gh, who is not on the roster: not suggested.
+        ("github token of a login who left", vec![]),
+    ] {
+        assert_eq!(sa[&k.cases[case]], want, "{case}: {sa:?}");
+    }
     let expected: BTreeMap<&str, Vec<&str>> = [
         (
             "openai by fingerprint, owner moved team",
@@ -347,7 +384,7 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         ),
         (
             "anthropic shadow sharing last 4",
-            vec!["exposed", "uninventoried"],
+            vec!["exposed", "long_lived", "uninventoried"],
         ),
         (
             "aws pair and bare id, IAM user only",
@@ -361,7 +398,10 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
             "gcp key expired at google",
             vec!["exposed", "revoked_but_present", "unowned_machine_identity"],
         ),
-        ("azure key from keys list", vec!["exposed", "orphaned"]),
+        (
+            "azure key from keys list",
+            vec!["exposed", "long_lived", "orphaned"],
+        ),
     ]
     .into_iter()
     .collect();

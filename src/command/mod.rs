@@ -183,6 +183,9 @@ pub fn finish(
     if !common.show_secrets {
         redact_places(matcher, &mut outcome);
     }
+    if let Some(base) = &outcome.base {
+        crate::codeowners::annotate(&mut outcome.findings, base);
+    }
     sort_findings(&mut outcome.findings);
     outcome.errors.sort();
     if let Some(mut f) = write_baseline {
