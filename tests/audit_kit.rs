@@ -7,28 +7,21 @@
 use std::{collections::BTreeMap, path::Path};
 
 use base64::Engine;
-use git2::{Repository, Signature};
+use git2::Repository;
 
 use crate::util::*;
 
 const NOW: &str = "2025-06-01T00:00:00Z";
 
-fn write(root: &Path, rel: &str, body: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, body).unwrap();
-}
+use crate::util::write_file as write;
 
-fn commit_all(repo: &Repository) {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let s = Signature::new("Bob", "bob@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
-    repo.commit(Some("HEAD"), &s, &s, "add config", &tree, &[])
-        .unwrap();
+fn commit_bob(repo: &Repository) {
+    commit_all(
+        repo,
+        ("Bob", "bob@example.com"),
+        1_700_000_000,
+        "add config",
+    );
 }
 
 struct Kit {
@@ -103,7 +96,7 @@ fn kit() -> Kit {
         "CODEOWNERS",
         "* @acme/platform\n/ci/ @carol-gh\n",
     );
-    commit_all(&repo);
+    commit_bob(&repo);
 
     let inv = root.join("inv");
     // Our register: the OpenAI key by fingerprint (owner present, purpose, expiry).
@@ -710,14 +703,7 @@ fn attestation_compare_and_fail_on_new() {
         "app/new.env",
         &format!("OPENAI_API_KEY={}\n", openai_key("kit-new")),
     );
-    let mut index = repo.index().unwrap();
-    index.add_path(Path::new("app/new.env")).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let s = Signature::new("Bob", "bob@example.com", &git2::Time::new(1_700_000_100, 0)).unwrap();
-    let head = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.commit(Some("HEAD"), &s, &s, "more", &tree, &[&head])
-        .unwrap();
+    commit_all(&repo, ("Bob", "bob@example.com"), 1_700_000_100, "more");
     let (v, code, _) = audit(
         dir,
         &["--git", "repo"],

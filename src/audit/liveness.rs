@@ -101,9 +101,9 @@ pub fn apply(
                 }
             }
         }
-        return;
     }
     let dead = match (f.live, &f.self_expired) {
+        (Some(true), _) => None,
         (Some(false), _) => f.live_evidence.clone(),
         (_, Some(why)) => Some(why.clone()),
         _ => None,
