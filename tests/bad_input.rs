@@ -82,7 +82,7 @@ fn is_root() -> bool {
 /// The sprawl binary, run as an unprivileged user when we are root (root reads everything,
 /// so file permissions would not apply).
 fn unprivileged() -> Std {
-    let bin = assert_cmd::cargo::cargo_bin("sprawl");
+    let bin = crate::util::sprawl_bin();
     if is_root() {
         let mut c = Std::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])

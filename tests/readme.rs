@@ -20,10 +20,7 @@
 //! Two commands are rewritten because they are this test's own build: `cargo run --release --`
 //! runs the binary under test, and `cargo test` (this suite) is not re-entered.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{path::Path, process::Command};
 
 use sprawl::rules::template::{expand, Rng};
 
@@ -125,7 +122,7 @@ fn prepare(dir: &Path) {
 }
 
 fn path_with_sprawl() -> std::ffi::OsString {
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_sprawl"));
+    let bin = crate::util::sprawl_bin();
     let mut paths = vec![bin.parent().unwrap().to_path_buf()];
     paths.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),

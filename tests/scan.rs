@@ -454,7 +454,7 @@ fn output_paths_are_checked_before_the_scan_and_written_whole() {
     }
     // Checked before the scan starts: with standard input held open, a scan that started
     // would wait for it forever.
-    let bin = assert_cmd::cargo::cargo_bin("sprawl");
+    let bin = crate::util::sprawl_bin();
     let mut child = Std::new(bin)
         .current_dir(dir.path())
         .args(["scan", "-", "-o", "no/such/dir/out.json"])

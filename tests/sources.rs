@@ -301,7 +301,7 @@ fn two_gib_log_in_bounded_memory() {
     }
     f.flush().unwrap();
     drop(f);
-    let bin = assert_cmd::cargo::cargo_bin("sprawl");
+    let bin = crate::util::sprawl_bin();
     let run = |args: &[&str], stdin: Option<&std::path::Path>| {
         let mut c = std::process::Command::new("/usr/bin/time");
         c.args(["-f", "%M"]).arg(&bin).args(args);

@@ -20,5 +20,6 @@ mod reports;
 mod revoke;
 mod rules;
 mod scan;
+mod side_routes;
 mod sources;
 mod validate;

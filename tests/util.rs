@@ -1,13 +1,22 @@
 //! Shared helpers: run the real binary, build temp trees, make fake format-valid keys.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use sprawl::rules::template::{expand, Rng};
 
+/// The binary under test: the one this crate builds, or the one `SPRAWL_TEST_BIN` names (to run
+/// the regression tests against an older build and see them fail there).
+pub fn sprawl_bin() -> PathBuf {
+    match std::env::var_os("SPRAWL_TEST_BIN") {
+        Some(p) => PathBuf::from(p),
+        None => assert_cmd::cargo::cargo_bin("sprawl"),
+    }
+}
+
 /// The `sprawl` binary, with no progress bar and no colour.
 pub fn sprawl() -> Command {
-    let mut c = Command::cargo_bin("sprawl").expect("binary built");
+    let mut c = Command::new(sprawl_bin());
     c.env("NO_COLOR", "1");
     c
 }

@@ -158,6 +158,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             let mut opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
             opts.paths_relative_to = crate::scan::PathsRelativeTo::EachArgument;
             let mut o = scan_paths(&matcher, &opts, &Progress::disabled());
+            super::redact_places(&matcher, &mut o);
             if let Some(v) = &mut validation {
                 v.run(&mut o.findings);
             }
@@ -176,6 +177,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
                 GitMode::History { all_objects: false },
             )?;
             let mut o = scan_git(&matcher, &opts, &Progress::disabled());
+            super::redact_places(&matcher, &mut o);
             if let Some(v) = &mut validation {
                 v.run(&mut o.findings);
             }

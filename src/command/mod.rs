@@ -251,7 +251,7 @@ pub fn finish(
 }
 
 /// Redact secrets in the paths of findings and in error paths and messages.
-fn redact_places(matcher: &Matcher, outcome: &mut ScanOutcome) {
+pub(super) fn redact_places(matcher: &Matcher, outcome: &mut ScanOutcome) {
     let mut seen: std::collections::HashMap<String, String> = Default::default();
     for f in &mut outcome.findings {
         let p = &mut f.location.path;
