@@ -6,6 +6,8 @@ mod audit;
 mod audit_kit;
 mod audit_validate;
 mod bad_input;
+mod detect_flood;
+mod detect_generic;
 mod expiry;
 mod fuzz_targets;
 mod git;

@@ -36,6 +36,11 @@ pub struct WireFinding<'a> {
     provider: &'a str,
     kind: &'static str,
     severity: &'static str,
+    /// How sure the match is: high, medium or low.
+    confidence: &'static str,
+    /// Where it sits when not in production code: test, fixture, example, docs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<&'static str>,
     fingerprint: String,
     redacted: &'a str,
     /// A non-secret key id (AWS access key id, GCP private_key_id): the inventory join key.
@@ -91,6 +96,8 @@ pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
         provider: &f.rule.provider,
         kind: f.rule.kind.as_str(),
         severity: f.rule.severity.as_str(),
+        confidence: f.confidence.as_str(),
+        context: f.context,
         fingerprint: f.fingerprint.to_string(),
         redacted: &f.redacted,
         key_id: f.key_id.as_deref(),
