@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod audit_kit;
+mod audit_validate;
 mod bad_input;
 mod detect_flood;
 mod detect_generic;
