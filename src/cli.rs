@@ -244,6 +244,12 @@ pub struct CommonArgs {
     #[arg(long, value_name = "SIZE")]
     pub max_file_size: Option<String>,
 
+    /// Report findings of at least this confidence: high (self-identifying keys), medium
+    /// (a provider keyword near a format-valid value), low (generic assignments). Only
+    /// medium and high findings make the exit code 1 [default: medium].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_confidence: Option<crate::rules::Confidence>,
+
     /// Print full secrets in the output (off by default: only redacted forms).
     #[arg(long)]
     pub show_secrets: bool,

@@ -135,6 +135,18 @@ impl CodeOwners {
     }
 }
 
+/// Give each finding the CODEOWNERS owners of its path, from the CODEOWNERS under `root`
+/// (the scanned tree or repository its paths are relative to). Findings that already have
+/// owners keep them.
+pub fn annotate(findings: &mut [crate::finding::Finding], root: &Path) {
+    let Some(co) = CodeOwners::find(root) else {
+        return;
+    };
+    for f in findings.iter_mut().filter(|f| f.codeowners.is_empty()) {
+        f.codeowners = co.owners(&f.location.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

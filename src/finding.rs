@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     matcher::{Matcher, RawMatch},
-    rules::{Kind, Rule},
+    rules::{Confidence, Kind, Rule},
     source::{CellPart, Chunk, GitProvenance, SourceKind},
 };
 
@@ -97,6 +97,13 @@ pub struct Finding {
     pub expiry: Option<crate::expiry::Expiry>,
     /// What the provider said about the secret (`--validate` only).
     pub validation: Option<crate::validate::Validation>,
+    /// CODEOWNERS owners of its path, where the scanned tree was at hand (owner evidence
+    /// that saved reports carry to `sprawl audit`).
+    pub codeowners: Vec<String>,
+    /// How sure the match is (see `matcher::confidence`), after its `context`.
+    pub confidence: Confidence,
+    /// Where the secret sits when that is not production code: `test`, `fixture`, `example`, `docs`.
+    pub context: Option<&'static str>,
 }
 
 impl fmt::Debug for Finding {
@@ -311,6 +318,50 @@ fn lines_around(buf: &[u8], start: usize, end: usize) -> &[u8] {
     &buf[s..e]
 }
 
+/// What a path says about the code in it: `test`, `fixture`, `example` or `docs`, from its
+/// directories and file name (`tests/`, `testdata/`, `fixtures/`, `examples/`, `docs/`,
+/// `foo_test.go`, `test_foo.py`, `foo.spec.ts`, `*.md`).
+pub fn path_context(path: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    let mut parts: Vec<&str> = lower.split(['/', '\\']).collect();
+    let file = parts.pop().unwrap_or("");
+    for dir in parts.iter().rev() {
+        let c = match *dir {
+            "test" | "tests" | "__tests__" | "spec" | "specs" | "testing" | "t" | "e2e" => "test",
+            "testdata" | "fixtures" | "fixture" | "__fixtures__" | "mocks" | "__mocks__"
+            | "snapshots" | "__snapshots__" | "vectors" | "test-data" | "test_data" => "fixture",
+            "examples" | "example" | "samples" | "sample" | "demo" | "demos" => "example",
+            "docs" | "doc" | "documentation" | "man" => "docs",
+            _ => continue,
+        };
+        return Some(c);
+    }
+    let stem = file.split('.').next().unwrap_or("");
+    if stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem.ends_with("_spec")
+        || file.contains(".test.")
+        || file.contains(".spec.")
+        || stem.ends_with("test") && stem.len() > 4 && file.ends_with(".java")
+    {
+        return Some("test");
+    }
+    if [".md", ".rst", ".adoc"].iter().any(|e| file.ends_with(e)) {
+        return Some("docs");
+    }
+    None
+}
+
+/// A match's confidence in its context: outside production code a `medium` becomes `low`; a
+/// `high` (self-identifying, format-valid) key stays `high` wherever it is.
+pub fn in_context(c: Confidence, context: Option<&str>) -> Confidence {
+    match (c, context) {
+        (Confidence::Medium, Some(_)) => Confidence::Low,
+        _ => c,
+    }
+}
+
 /// Result of turning one chunk's matches into findings.
 #[derive(Debug, Default)]
 pub struct ChunkFindings {
@@ -368,9 +419,13 @@ pub fn findings_from_matches(
             .and_then(|g| crate::expiry::parse_time(&g.date));
         let expiry = crate::expiry::read(&secret, key_id.as_deref(), seen_at);
         let key_id = key_id.or_else(|| expiry.as_ref().and_then(|e| e.key_id.clone()));
+        let context = path_context(&prov.path);
         out.findings.push(Finding {
             expiry,
             validation: None,
+            codeowners: Vec::new(),
+            confidence: in_context(m.confidence, context),
+            context,
             fingerprint: Fingerprint::of(&secret),
             redacted: redact(&secret, &rule),
             rule,
@@ -495,6 +550,25 @@ mod tests {
         assert!(!out.contains(&key[4..20]), "{out}");
         assert!(out.starts_with("bad value \"ghp_…"), "{out}");
         assert_eq!(redact_message("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn path_contexts() {
+        assert_eq!(path_context("src/app.py"), None);
+        assert_eq!(path_context("tests/api.rs"), Some("test"));
+        assert_eq!(path_context("pkg/x/testdata/key.pem"), Some("fixture"));
+        assert_eq!(path_context("examples/basic.rs"), Some("example"));
+        assert_eq!(path_context("docs/setup.html"), Some("docs"));
+        assert_eq!(path_context("README.md"), Some("docs"));
+        assert_eq!(path_context("client_test.go"), Some("test"));
+        assert_eq!(path_context("web/login.spec.ts"), Some("test"));
+        assert_eq!(path_context("contest/main.c"), None);
+        assert_eq!(
+            in_context(Confidence::Medium, Some("test")),
+            Confidence::Low
+        );
+        assert_eq!(in_context(Confidence::High, Some("test")), Confidence::High);
+        assert_eq!(in_context(Confidence::Medium, None), Confidence::Medium);
     }
 
     #[test]

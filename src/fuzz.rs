@@ -292,7 +292,8 @@ pub fn stream(data: &[u8]) {
     };
     let m = builtin_matcher();
     let window = 256 + pick as usize * 8;
-    let overlap = 512;
+    // Wide enough for a short private-key block, so multi-line rules are compared too.
+    let overlap = 4096;
     let mut text = body.to_vec();
     while !text.is_empty() && text.len() < 2 * (window + overlap) && pick & 1 == 1 {
         text.extend_from_slice(body);
@@ -338,10 +339,9 @@ pub fn stream(data: &[u8]) {
         let mut c = notebook::TextCursor::new(&text);
         let mut c2 = notebook::TextCursor::new(&text);
         v.iter()
-            // Multi-line rules are left out: today's PEM rules can pair a BEGIN with another
-            // block's END depending on where a window starts (issue 11 item 3; the bounded
-            // PEM rules are not landed yet), so their spans differ by window phase.
-            .filter(|f| !exact(f) && !f.rule.multiline && f.secret.len() < overlap / 2)
+            // Multi-line rules too: a PEM/PGP/OpenSSH body cannot cross `-----`, so a BEGIN
+            // pairs with its own END wherever a window starts (issue 11 item 3).
+            .filter(|f| !exact(f) && f.secret.len() < overlap / 2)
             .map(|f| {
                 let l = &f.location;
                 let s = c.offset(l.line, l.column);

@@ -355,11 +355,37 @@ fn matcher_seeds() -> Vec<Vec<u8>> {
 
 fn stream_seeds() -> Vec<Vec<u8>> {
     // Examples eight to a text, so lines of several kinds cross window cuts.
-    example_texts()
+    let mut s: Vec<Vec<u8>> = example_texts()
         .chunks(8)
         .enumerate()
         .map(|(i, group)| [&[(i * 37) as u8][..], &group.join(&b"\n"[..])].concat())
-        .collect()
+        .collect();
+    // Private-key blocks among floods of their own headers (issue 11 item 3): a BEGIN must
+    // pair with its own END wherever a window starts.
+    let keys: Vec<Vec<u8>> = example_texts()
+        .into_iter()
+        .filter(|t| t.starts_with(b"-----BEGIN") && t.len() < 1500)
+        .take(6)
+        .collect();
+    assert!(
+        !keys.is_empty(),
+        "no short private-key example to seed with"
+    );
+    for (i, key) in keys.iter().enumerate() {
+        let flood = b"-----BEGIN RSA PRIVATE KEY-----\n-----BEGIN PGP PRIVATE KEY BLOCK-----\n";
+        s.push(
+            [
+                &[(i * 2 + 1) as u8][..],
+                &flood.repeat(10),
+                key,
+                b"\n",
+                &flood.repeat(3),
+                key,
+            ]
+            .concat(),
+        );
+    }
+    s
 }
 
 fn seeds(name: &str) -> Vec<Vec<u8>> {

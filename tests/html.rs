@@ -82,7 +82,7 @@ fn audit_html_in_headless_chromium() {
     }
     let v = audit_json(dir.path());
     let n = v["credentials"].as_array().unwrap().len();
-    assert_eq!(dom.matches("<tr class=\"credential\">").count(), n);
+    assert_eq!(dom.matches("<tr class=\"credential\" ").count(), n);
     let cats = v["summary"]["by_category"].as_object().unwrap().len();
     let cat_chart = dom
         .split("id=\"chart-category\"")

@@ -92,6 +92,7 @@ fn json_matches_the_design_schema_keys() {
     assert_eq!(
         keys(f),
         [
+            "confidence",
             "fingerprint",
             "git",
             "hint",

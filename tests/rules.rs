@@ -250,6 +250,9 @@ fn issue_15_families_have_rules() {
         "planetscale.service-token",
         "onepassword.service-account-token",
         "buildkite.user-token",
+        "salesforce.access-token",
+        "salesforce.refresh-token",
+        "tableau.personal-access-token",
     ] {
         assert!(set.get(id).is_some(), "missing rule {id}");
     }

@@ -4,12 +4,16 @@ mod util;
 
 mod audit;
 mod audit_kit;
+mod audit_validate;
 mod bad_input;
+mod detect_flood;
+mod detect_generic;
 mod expiry;
 mod fuzz_targets;
 mod git;
 mod git_history;
 mod git_hook;
+mod git_pack;
 mod git_repos;
 mod html;
 mod output;

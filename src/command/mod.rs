@@ -183,6 +183,13 @@ pub fn finish(
     if !common.show_secrets {
         redact_places(matcher, &mut outcome);
     }
+    if let Some(base) = &outcome.base {
+        crate::codeowners::annotate(&mut outcome.findings, base);
+    }
+    let min_confidence = common
+        .min_confidence
+        .unwrap_or(crate::rules::Confidence::Medium);
+    outcome.findings.retain(|f| f.confidence >= min_confidence);
     sort_findings(&mut outcome.findings);
     outcome.errors.sort();
     if let Some(mut f) = write_baseline {
@@ -238,7 +245,10 @@ pub fn finish(
         if outcome
             .findings
             .iter()
-            .any(|f| f.rule.severity >= threshold)
+            // Low-confidence findings are reported when asked for, never fail the run.
+            .any(|f| {
+                f.rule.severity >= threshold && f.confidence >= crate::rules::Confidence::Medium
+            })
         {
             EXIT_FINDINGS
         } else {

@@ -72,9 +72,22 @@ const STRONG_MARKERS: &[&[u8]] = &[
 ];
 
 /// Words that make a generic match (a password, a `*_token = ...`) too likely to be a fixture.
+/// Digit runs (`1234`) and words inside a longer value (`hunter22`, `s3cr3t`) are not here:
+/// real passwords contain them.
 const WEAK_MARKERS: &[&[u8]] = &[
-    b"test", b"fake", b"sample", b"mock", b"fixme", b"todo", b"pass", b"p@ss", b"foo", b"bar",
-    b"baz", b"demo", b"secret", b"1234", b"hack",
+    b"test",
+    b"sample",
+    b"mock",
+    b"fixme",
+    b"todo",
+    b"foobar",
+    b"demo",
+    b"lorem",
+    b"invalid",
+    b"fake",
+    b"notreal",
+    b"not_real",
+    b"not-real",
 ];
 
 /// Whole values that are defaults or stand-ins, not secrets.
@@ -96,6 +109,12 @@ const WEAK_VALUES: &[&[u8]] = &[
     b"null",
     b"true",
     b"false",
+    b"secret123",
+    b"password1",
+    b"password123",
+    b"letmein",
+    b"hunter2",
+    b"qwerty",
 ];
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -117,6 +136,7 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
     // A variable or template reference: $VAR, %(name)s, {name}; not a crypt(3) hash ($6$…).
     if (matches!(secret.first(), Some(b'$' | b'{')) && !is_crypt_hash(secret))
         || secret.starts_with(b"%(")
+        || is_percent_variable(secret)
     {
         return true;
     }
@@ -145,11 +165,58 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
         if matches!(secret.first(), Some(b'/' | b'~' | b'.')) && secret.contains(&b'/') {
             return true;
         }
-        if looks_like_identifier(secret) {
+        if looks_like_identifier(secret) || looks_like_hostname(secret) {
+            return true;
+        }
+        // An Ethereum address (`0x` + 40 hex) names an account; it is not a credential.
+        if secret.len() == 42
+            && secret.starts_with(b"0x")
+            && secret[2..].iter().all(u8::is_ascii_hexdigit)
+        {
             return true;
         }
     }
-    false
+    fake_body(secret)
+}
+
+/// A Windows / MSBuild environment reference: `%NUGET_PASSWORD%`.
+fn is_percent_variable(secret: &[u8]) -> bool {
+    secret.len() >= 3
+        && secret.first() == Some(&b'%')
+        && secret.last() == Some(&b'%')
+        && secret[1..secret.len() - 1]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// A body that no generator produces: after the prefix (up to the last `_`, `-` or `.` in the
+/// first 12 characters), all one character, or ending in a run like `1234567890`/`abcdef`.
+fn fake_body(secret: &[u8]) -> bool {
+    let head = &secret[..secret.len().min(12)];
+    let cut = head
+        .iter()
+        .rposition(|b| matches!(b, b'_' | b'-' | b'.'))
+        .map_or(0, |p| p + 1);
+    let body = &secret[cut..];
+    if body.len() >= 6 && body.iter().all(|&b| b == body[0]) {
+        return true;
+    }
+    // A run of 8 ascending characters (`12345678`, `abcdefgh`, `7890` wrapping) at the end.
+    let tail = &secret[secret.len().saturating_sub(8)..];
+    tail.len() == 8
+        && tail
+            .windows(2)
+            .all(|w| w[1] == w[0] + 1 || (w[0] == b'9' && w[1] == b'0'))
+}
+
+/// `api.internal.example.net`, `db-1.prod.svc`: lower-case labels and dots, a letter TLD.
+fn looks_like_hostname(secret: &[u8]) -> bool {
+    let dots = secret.iter().filter(|&&b| b == b'.').count();
+    let labels_ok = secret
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'));
+    let tld = secret.rsplit(|&b| b == b'.').next().unwrap_or(b"");
+    dots >= 2 && labels_ok && tld.len() >= 2 && tld.iter().all(u8::is_ascii_lowercase)
 }
 
 /// A name such as `X509CertificateTemplateFlag` or `STORAGE_OFFLOAD_TOKEN_0`, not a value:
@@ -249,18 +316,12 @@ mod tests {
         assert!(is_placeholder(b"aaaaaaaaaaaa", false));
         assert!(is_placeholder(b"$DB_PASSWORD", false));
         assert!(is_placeholder(b"$DB_PASSWORD$SUFFIX_OF_SOME_LENGTH", false));
-        assert!(!is_placeholder(
-            b"$6$rounds=5000$saltsalt$Zq81kPw0vB3nTy7sZq81kPw0vB3nTy7s",
-            false
-        ));
-        assert!(!is_placeholder(
-            b"$2b$12$Zq81kPw0vB3nTy7sZq81kPw0vB3nTy7s",
-            false
-        ));
-        assert!(!is_placeholder(
-            b"{SSHA}Zq81kPw0vB3nTy7sZq81kPw0vB3nTy7s",
-            false
-        ));
+        // Hashes are built here, not written out, so a scan of this tree finds none.
+        let body = "Zq81kPw0vB3nTy7s".repeat(2);
+        for scheme in ["$6$rounds=5000$saltsalt$", "$2b$12$", "{SSHA}"] {
+            let hash = format!("{scheme}{body}");
+            assert!(!is_placeholder(hash.as_bytes(), false), "{hash}");
+        }
         assert!(is_placeholder(b"{name_of_the_variable}", false));
         assert!(!is_placeholder(b"Zq81kPw0vB3nTy7s", false));
         assert!(is_placeholder(b"password", true));

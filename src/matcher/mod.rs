@@ -8,6 +8,7 @@
 //! pass the entropy, checksum and placeholder filters. When two rules claim overlapping bytes,
 //! the more specific rule (higher priority, then longer secret) keeps them.
 
+pub mod confidence;
 pub mod filters;
 
 use std::{
@@ -19,7 +20,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use anyhow::{bail, Context, Result};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
-use crate::rules::{Rule, RuleSet};
+use crate::rules::{Confidence, Rule, RuleSet};
 
 /// How far a single-line rule's window reaches either side of a keyword hit, at most.
 const LINE_REACH: usize = 1024;
@@ -56,12 +57,17 @@ pub struct RawMatch {
     pub secret: Range<usize>,
     /// Byte range of a key id captured beside it (AWS access key id, GCP private_key_id).
     pub key_id: Option<Range<usize>>,
+    /// How sure this match is (see `confidence::of_match`).
+    pub confidence: Confidence,
 }
 
 /// Per-thread scratch space, reused across buffers so scanning does not allocate per call.
 #[derive(Debug, Default)]
 pub struct Scratch {
     windows: Vec<(usize, usize, usize)>,
+    /// Per rule, the window being extended by the current run of hits.
+    open: Vec<Option<(usize, usize)>>,
+    touched: Vec<usize>,
     found: Vec<RawMatch>,
     locs: Vec<Option<CaptureLocations>>,
 }
@@ -73,6 +79,9 @@ pub struct Matcher {
     /// For each automaton pattern, the rules that listed it as a keyword.
     owners: Vec<Vec<usize>>,
     rules: Vec<CompiledRule>,
+    /// Prefixes that specific rules' keys start with (`gsk_`, `xoxb-`, `AKIA`): a generic
+    /// match whose value starts with one was rejected by that provider's own rule.
+    known_prefixes: Vec<Vec<u8>>,
 }
 
 impl Matcher {
@@ -125,10 +134,21 @@ impl Matcher {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .context("building the keyword automaton")?;
+        let mut known_prefixes: Vec<Vec<u8>> = set
+            .rules
+            .iter()
+            .filter(|r| r.priority >= confidence::GENERIC_PRIORITY)
+            .flat_map(|r| r.keywords.iter())
+            .filter(|k| is_prefix_keyword(k))
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        known_prefixes.sort();
+        known_prefixes.dedup();
         Ok(Matcher {
             automaton,
             owners,
             rules,
+            known_prefixes,
         })
     }
 
@@ -148,7 +168,13 @@ impl Matcher {
             scratch.locs = (0..self.rules.len()).map(|_| None).collect();
         }
 
-        // 1. Keyword hits open windows for the rules that own them.
+        // 1. Keyword hits open windows for the rules that own them. Hits come in order, so
+        //    each rule's windows do too: a window overlapping or touching the rule's open one
+        //    extends it (a flood of keyword lines is one window, one regex pass).
+        if scratch.open.len() != self.rules.len() {
+            scratch.open = vec![None; self.rules.len()];
+        }
+        scratch.touched.clear();
         let mut line_cache: (usize, usize) = (usize::MAX, 0); // (line start, line end)
         for hit in self.automaton.find_iter(buf) {
             let (s, e) = (hit.start(), hit.end());
@@ -169,28 +195,32 @@ impl Matcher {
                         line_cache.1.min(e + LINE_REACH),
                     )
                 };
-                scratch.windows.push((r, w.0, w.1));
+                match &mut scratch.open[r] {
+                    Some(open) if w.0 <= open.1 + 1 => open.1 = open.1.max(w.1),
+                    Some(open) => {
+                        scratch.windows.push((r, open.0, open.1));
+                        *open = w;
+                    }
+                    slot @ None => {
+                        *slot = Some(w);
+                        scratch.touched.push(r);
+                    }
+                }
+            }
+        }
+        for &r in &scratch.touched {
+            if let Some(open) = scratch.open[r].take() {
+                scratch.windows.push((r, open.0, open.1));
             }
         }
         if scratch.windows.is_empty() {
             return Vec::new();
         }
 
-        // 2. Merge overlapping windows of the same rule, then confirm with its regex.
-        scratch.windows.sort_unstable();
-        let mut i = 0;
-        while i < scratch.windows.len() {
-            let (r, start, mut end) = scratch.windows[i];
-            let mut j = i + 1;
-            while j < scratch.windows.len()
-                && scratch.windows[j].0 == r
-                && scratch.windows[j].1 <= end
-            {
-                end = end.max(scratch.windows[j].2);
-                j += 1;
-            }
+        // 2. Confirm each window with its rule's regex.
+        for i in 0..scratch.windows.len() {
+            let (r, start, end) = scratch.windows[i];
             self.confirm(r, buf, start, end, scratch);
-            i = j;
         }
 
         // 3. Resolve overlaps: the more specific rule keeps the bytes.
@@ -202,7 +232,11 @@ impl Matcher {
         let hay = &buf[..end];
         let regex = rule.regex();
         let locs = scratch.locs[r].get_or_insert_with(|| regex.capture_locations());
-        let mut pos = start;
+        // Start one byte early: rules say "not preceded by a name character" as
+        // `(?:^|[^A-Za-z0-9_-])`, and `^` holds only at the start of the buffer, so the byte
+        // before the window must be there for the class to consume. Windows of one rule are
+        // at least two bytes apart, so no match is found twice.
+        let mut pos = start.saturating_sub(1);
         while pos < end {
             let Some(m) = regex.captures_read_at(locs, hay, pos) else {
                 break;
@@ -233,6 +267,15 @@ impl Matcher {
             if filters::is_placeholder(secret, rule.rule.strict_placeholders) {
                 continue;
             }
+            if rule.rule.priority < confidence::GENERIC_PRIORITY
+                && self.known_prefixes.iter().any(|p| secret.starts_with(p))
+            {
+                continue;
+            }
+            // A UUID between slashes is a path segment (`/apps/<uuid>/`), not a key.
+            if is_uuid(secret) && ss > 0 && buf[ss - 1] == b'/' {
+                continue;
+            }
             if let Some((ns, ne)) = rule.name_group.and_then(|g| locs.get(g)) {
                 let name = &buf[ns..ne];
                 let stop = rule.rule.ignore_names_ending.iter().any(|end| {
@@ -247,10 +290,15 @@ impl Matcher {
                 .key_id_group
                 .and_then(|g| locs.get(g))
                 .map(|(a, b)| a..b);
+            let name = rule
+                .name_group
+                .and_then(|g| locs.get(g))
+                .map(|(a, b)| &buf[a..b]);
             scratch.found.push(RawMatch {
                 rule: r,
                 secret: ss..se,
                 key_id,
+                confidence: confidence::of_match(&rule.rule, secret, name),
             });
         }
     }
@@ -346,6 +394,26 @@ pub fn compile_all(m: &Matcher) -> Result<()> {
         let _ = r.regex.set(built);
     }
     Ok(())
+}
+
+/// A keyword that is the start of a key format: `gsk_`, `sk-ant-`, `xoxb-`, `AKIA`.
+pub(crate) fn is_prefix_keyword(k: &str) -> bool {
+    let b = k.as_bytes();
+    b.len() >= 3
+        && b[0].is_ascii_alphabetic()
+        && (matches!(b[b.len() - 1], b'_' | b'-' | b'.')
+            || b.len() >= 4 && b.iter().all(|c| c.is_ascii_uppercase()))
+}
+
+fn is_uuid(s: &[u8]) -> bool {
+    s.len() == 36
+        && s.iter().enumerate().all(|(i, &c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

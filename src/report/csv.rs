@@ -37,6 +37,8 @@ pub fn write(findings: &[Finding], show_secrets: bool, out: &mut dyn Write) -> i
         "expires_at",
         "expired",
         "validation",
+        "confidence",
+        "context",
     ])
     .map_err(io_err)?;
     for g in group(findings) {
@@ -71,6 +73,12 @@ pub fn write(findings: &[Finding], show_secrets: bool, out: &mut dyn Write) -> i
                 .as_ref()
                 .map(|v| v.status.as_str().to_string())
                 .unwrap_or_default(),
+            g.iter()
+                .map(|x| x.confidence)
+                .max()
+                .unwrap_or(f.confidence)
+                .to_string(),
+            f.context.unwrap_or("").to_string(),
         ])
         .map_err(io_err)?;
     }

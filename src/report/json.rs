@@ -36,6 +36,11 @@ pub struct WireFinding<'a> {
     provider: &'a str,
     kind: &'static str,
     severity: &'static str,
+    /// How sure the match is: high, medium or low.
+    confidence: &'static str,
+    /// Where it sits when not in production code: test, fixture, example, docs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<&'static str>,
     fingerprint: String,
     redacted: &'a str,
     /// A non-secret key id (AWS access key id, GCP private_key_id): the inventory join key.
@@ -60,6 +65,9 @@ pub struct WireFinding<'a> {
     /// What the provider said (`--validate` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     validation: Option<&'a crate::validate::Validation>,
+    /// CODEOWNERS owners of its path (owner suggestions for `sprawl audit REPORT.json`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    codeowners: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -81,12 +89,15 @@ pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
         expired,
         token: f.expiry.as_ref(),
         validation: f.validation.as_ref(),
+        codeowners: &f.codeowners,
         id: f.id(),
         rule: &f.rule.id,
         title: &f.rule.title,
         provider: &f.rule.provider,
         kind: f.rule.kind.as_str(),
         severity: f.rule.severity.as_str(),
+        confidence: f.confidence.as_str(),
+        context: f.context,
         fingerprint: f.fingerprint.to_string(),
         redacted: &f.redacted,
         key_id: f.key_id.as_deref(),

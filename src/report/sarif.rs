@@ -14,11 +14,20 @@ use serde_json::{json, Value};
 use crate::{
     audit::{Audit, Category},
     finding::Finding,
-    rules::{Rule, Severity},
+    rules::{Confidence, Rule, Severity},
 };
 
 /// GitHub code scanning accepts at most this many results per run.
 pub const MAX_RESULTS: usize = 25_000;
+
+/// A result's level: from the finding's confidence (how sure it is a live credential).
+fn confidence_level(c: Confidence) -> &'static str {
+    match c {
+        Confidence::High => "error",
+        Confidence::Medium => "warning",
+        Confidence::Low => "note",
+    }
+}
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -157,6 +166,7 @@ pub fn write(
             "provider": f.rule.provider,
             "kind": f.rule.kind.as_str(),
             "severity": f.rule.severity.as_str(),
+            "confidence": f.confidence.as_str(),
             "redacted": f.redacted,
             "source": f.source.as_str(),
         });
@@ -184,7 +194,7 @@ pub fn write(
         results.push(json!({
             "ruleId": f.rule.id,
             "ruleIndex": idx,
-            "level": level(f.rule.severity),
+            "level": confidence_level(f.confidence),
             "message": {"text": format!(
                 "{} {} found here (fingerprint {}). Rotate it, then remove it.",
                 f.rule.title, f.redacted, f.fingerprint

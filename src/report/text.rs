@@ -99,6 +99,15 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(out, "  secret       {shown}")?;
         writeln!(out, "  fingerprint  {}", first.fingerprint)?;
+        let conf = g
+            .iter()
+            .map(|f| f.confidence)
+            .max()
+            .unwrap_or(first.confidence);
+        match first.context {
+            Some(ctx) => writeln!(out, "  confidence   {conf} (in {ctx} code)")?,
+            None => writeln!(out, "  confidence   {conf}")?,
+        }
         if let Some(k) = &first.key_id {
             writeln!(out, "  key id       {k}")?;
         }
