@@ -36,7 +36,13 @@ pub fn merge_records(records: Vec<InventoryRecord>) -> Vec<AuditedRecord> {
     // Registers first, so vendor data fills in around them.
     let mut order = records;
     order.sort_by_key(|r| !r.is_register());
-    for r in order {
+    // Taken from the back, and the listing shrunk as it empties, so that the records and
+    // their merged copies are not both held whole at the peak.
+    order.reverse();
+    while let Some(r) = order.pop() {
+        if order.capacity() > 4096 && order.len() < order.capacity() / 2 {
+            order.shrink_to_fit();
+        }
         let vendor = !r.is_register();
         let mut keys: Vec<String> = [
             r.fingerprint.map(|f| f.to_string()),
@@ -61,7 +67,7 @@ pub fn merge_records(records: Vec<InventoryRecord>) -> Vec<AuditedRecord> {
             None => {
                 out.push(AuditedRecord {
                     sources: vec![r.source.clone()],
-                    record: r,
+                    record: Box::new(r),
                     found: false,
                     hits: Vec::new(),
                     attestation: None,

@@ -292,7 +292,7 @@ pub fn audit(
         }
         // What the provider (`--validate`) and the token itself say.
         let facts = liveness::facts_of(&cred.exposure, now);
-        let rec = cred.record.map(|i| &merged[i].record);
+        let rec = cred.record.map(|i| &*merged[i].record);
         liveness::apply(&mut cred.hits, &cred.exposure, rec, &facts, policy, now);
         for (shown, id) in liveness::holder_suggestions(&facts, &cred.exposure) {
             let gone = roster.is_some_and(|r| r.presence(&id) == Presence::Absent);

@@ -127,7 +127,9 @@ impl AuditedCredential {
 /// An inventory record (after merging the exports that describe the same key).
 #[derive(Debug, Clone)]
 pub struct AuditedRecord {
-    pub record: InventoryRecord,
+    /// Boxed: a million-row inventory moves each record here without a second copy of the
+    /// whole listing (see `merge_records`).
+    pub record: Box<InventoryRecord>,
     /// Every export that described it (`file#index`).
     pub sources: Vec<String>,
     /// Whether any finding matched it.

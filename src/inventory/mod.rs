@@ -147,7 +147,8 @@ impl InventoryRecord {
     }
 
     /// Set the owners, and the owner shown to people.
-    pub fn set_owners(&mut self, owners: Vec<Identity>) {
+    pub fn set_owners(&mut self, mut owners: Vec<Identity>) {
+        owners.shrink_to_fit();
         self.owner = owners.first().map(|o| o.value.clone());
         self.owners = owners;
     }

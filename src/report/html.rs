@@ -454,7 +454,7 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
     );
     for c in &a.credentials {
         let e = &c.exposure;
-        let rec = c.record.map(|i| &a.records[i].record);
+        let rec = c.record.map(|i| &*a.records[i].record);
         let lifecycle = lifecycle_cells(rec, Some(c), c.attestation.as_ref(), a.now);
         let cats: String = c
             .hits
