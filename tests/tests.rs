@@ -14,6 +14,7 @@ mod fuzz_targets;
 mod git;
 mod git_history;
 mod git_hook;
+mod git_pack;
 mod git_repos;
 mod html;
 mod output;
