@@ -27,18 +27,18 @@ fn commit_bob(repo: &Repository) {
     );
 }
 
-struct Kit {
-    dir: tempfile::TempDir,
+pub struct Kit {
+    pub dir: tempfile::TempDir,
     /// Planted case → (redacted-independent) fingerprint of the credential.
-    cases: BTreeMap<&'static str, String>,
-    secrets: Vec<String>,
+    pub cases: BTreeMap<&'static str, String>,
+    pub secrets: Vec<String>,
 }
 
 fn fp(s: &str) -> String {
     sprawl::finding::Fingerprint::of(s.as_bytes()).to_string()
 }
 
-fn kit() -> Kit {
+pub fn kit() -> Kit {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let repo_dir = root.join("repo");
@@ -331,7 +331,7 @@ deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/
     }
 }
 
-fn inventory_args() -> Vec<String> {
+pub fn inventory_args() -> Vec<String> {
     [
         "register.csv",
         "anthropic-old.json",

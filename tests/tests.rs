@@ -3,6 +3,7 @@
 mod util;
 
 mod audit;
+mod audit_html;
 mod audit_kit;
 mod audit_validate;
 mod bad_input;

@@ -588,7 +588,14 @@ fn every_builtin_validator_runs_against_the_mock() {
             let rule = set.get(rid).unwrap();
             for (i, t) in rule.examples.iter().enumerate() {
                 let p = dir.path().join(format!("{n}.txt"));
-                std::fs::write(&p, example_text(rid, i, false, t)).unwrap();
+                // Companion values (a Twilio Account SID, a Docker ID) sit beside the secret.
+                let mut text = example_text(rid, i, false, t);
+                for c in v.companions.values() {
+                    let cr = set.get(c).unwrap();
+                    text.push('\n');
+                    text.push_str(&example_text(c, 0, false, &cr.examples[0]));
+                }
+                std::fs::write(&p, text).unwrap();
                 n += 1;
             }
         }
@@ -785,4 +792,106 @@ fn git_validate_checks_history_findings() {
     assert_eq!(f["source"], "git");
     assert_eq!(f["validation"]["status"], "invalid");
     assert_eq!(mock.requests().len(), 1);
+}
+
+/// Twilio (Account SID + auth token, HTTP Basic) and Docker Hub (Docker ID + token in the
+/// JSON body of the token exchange), each valid and invalid, through the mock.
+#[test]
+fn twilio_and_docker_hub_validators_send_their_documented_requests() {
+    let _g = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let set = RuleSet::builtin().unwrap();
+    let sid = key("AC{{hex:32}}", "tw-sid");
+    let good = key("{{hex:32}}", "tw-good");
+    let bad = key("{{hex:32}}", "tw-bad");
+    let pat_good = key("dckr_pat_{{b64url:27}}", "dh-good");
+    let pat_bad = key("dckr_pat_{{b64url:27}}", "dh-bad");
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "twilio-good.env",
+                format!("TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={good}\n").as_bytes(),
+            ),
+            (
+                "twilio-bad.env",
+                format!("TWILIO_ACCOUNT_SID={sid}\nTWILIO_AUTH_TOKEN={bad}\n").as_bytes(),
+            ),
+            (
+                "twilio-alone.env",
+                format!("TWILIO_AUTH_TOKEN={}\n", key("{{hex:32}}", "tw-alone")).as_bytes(),
+            ),
+            (
+                "docker-good.env",
+                format!("DOCKERHUB_USERNAME=acme\nDOCKERHUB_TOKEN={pat_good}\n").as_bytes(),
+            ),
+            (
+                "docker-bad.env",
+                format!("DOCKERHUB_USERNAME=acme\nDOCKERHUB_TOKEN={pat_bad}\n").as_bytes(),
+            ),
+        ],
+    );
+    let (good2, pat_good2) = (good.clone(), pat_good.clone());
+    let mock = Mock::start(move |s, _| {
+        let auth = s.header("authorization").unwrap_or("").to_string();
+        let twilio_ok = {
+            use base64::Engine;
+            let want = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{good2}", key("AC{{hex:32}}", "tw-sid")));
+            auth == format!("Basic {want}")
+        };
+        match s.host.as_str() {
+            "api.twilio.com" if twilio_ok => Answer::json(
+                200,
+                r#"{"accounts":[{"friendly_name":"Acme prod","status":"active"}]}"#,
+            ),
+            "api.twilio.com" => Answer::json(401, r#"{"code":20003}"#),
+            "hub.docker.com" if s.body.contains(&pat_good2) => {
+                Answer::json(200, r#"{"access_token":"x"}"#)
+            }
+            "hub.docker.com" => Answer::json(401, r#"{"detail":"incorrect"}"#),
+            _ => Answer::json(404, "{}"),
+        }
+    });
+    std::env::set_var(TEST_BASE_URL_VAR, &mock.base);
+    let findings = findings_of(dir.path(), &set);
+    let out = validate::validate(&findings, &set.validators, &Options::default());
+    std::env::remove_var(TEST_BASE_URL_VAR);
+    let status = |secret: &str| {
+        let f = findings
+            .iter()
+            .find(|f| f.secret == secret.as_bytes())
+            .unwrap_or_else(|| panic!("not found: {:?}", findings));
+        out.results[&f.fingerprint].clone()
+    };
+    let tw = status(&good);
+    assert_eq!(tw.status, Status::Valid, "{tw:?}");
+    assert_eq!(tw.validator, "twilio");
+    assert_eq!(tw.identity["account_name"], "Acme prod");
+    assert_eq!(status(&bad).status, Status::Invalid);
+    let alone = status(&key("{{hex:32}}", "tw-alone"));
+    assert_eq!(alone.status, Status::Unknown);
+    assert!(alone.message.unwrap().contains("account_sid"));
+    assert_eq!(status(&pat_good).status, Status::Valid);
+    assert_eq!(status(&pat_bad).status, Status::Invalid);
+    let seen = mock.requests();
+    let docker: Vec<&Seen> = seen.iter().filter(|s| s.host == "hub.docker.com").collect();
+    assert_eq!(docker.len(), 2);
+    for d in &docker {
+        assert_eq!(
+            (d.method.as_str(), d.path.as_str()),
+            ("POST", "/v2/auth/token")
+        );
+        let body: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+        assert_eq!(body["identifier"], "acme");
+    }
+    let twilio: Vec<&Seen> = seen.iter().filter(|s| s.host == "api.twilio.com").collect();
+    assert_eq!(twilio.len(), 2, "the token without its SID is not sent");
+    assert!(twilio
+        .iter()
+        .all(|t| t.path == "/2010-04-01/Accounts.json?PageSize=1"));
+    let all = serde_json::to_string(&out.results.values().collect::<Vec<_>>()).unwrap();
+    for s in [&good, &bad, &pat_good, &pat_bad] {
+        assert!(!all.contains(s.as_str()));
+    }
 }
