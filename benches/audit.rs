@@ -70,6 +70,9 @@ fn data() -> (Vec<Exposure>, Vec<InventoryRecord>) {
             key_id: (i % 3 == 1).then_some(key_id),
             revoke: None,
             codeowners: Vec::new(),
+            validation: None,
+            expiry: None,
+            lifetime: None,
             occurrences: (0..(1 + i % 3))
                 .map(|j| Occurrence {
                     origin: format!("repo{}", (i + j) % 40),

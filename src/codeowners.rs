@@ -3,10 +3,55 @@
 
 use std::path::Path;
 
-use globset::{Glob, GlobMatcher};
+use globset::GlobBuilder;
 
+/// The lines of a CODEOWNERS file, kept as text: a glob is compiled only when a path is looked
+/// up and holds the line's longest literal piece, so a CODEOWNERS of 100k lines costs about its
+/// size in memory, not a compiled matcher per line, and a lookup compiles a handful of globs.
 pub struct CodeOwners {
-    rules: Vec<(GlobMatcher, Vec<String>)>,
+    lines: Vec<Line>,
+}
+
+struct Line {
+    glob: String,
+    /// A piece of text (no `/`, no glob syntax) every path this line matches contains.
+    literal: String,
+    owners: Vec<String>,
+    /// Whether the line owns what is under a directory it matches (not for `dir/*`, which
+    /// GitHub documents as one level only).
+    covers_children: bool,
+}
+
+/// The longest run of plain characters outside `[...]` and `{...}`, split at `/`.
+fn required_literal(glob: &str) -> String {
+    let (mut best, mut run) = (String::new(), String::new());
+    let mut depth = 0usize;
+    let mut chars = glob.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '\\' if depth == 0 => {
+                if let Some(n) = chars.next() {
+                    run.push(n);
+                }
+                continue;
+            }
+            c if depth == 0 && !matches!(c, '*' | '?' | '/' | ',') => {
+                run.push(c);
+                continue;
+            }
+            _ => {}
+        }
+        if run.len() > best.len() {
+            best = std::mem::take(&mut run);
+        }
+        run.clear();
+    }
+    if run.len() > best.len() {
+        best = run;
+    }
+    best
 }
 
 /// Where CODEOWNERS may live, in the order GitHub looks.
@@ -32,7 +77,7 @@ fn to_glob(pattern: &str) -> String {
 
 impl CodeOwners {
     pub fn parse(text: &str) -> CodeOwners {
-        let mut rules = Vec::new();
+        let mut lines = Vec::new();
         for line in text.lines() {
             let line = line.trim();
             if line.is_empty()
@@ -46,17 +91,18 @@ impl CodeOwners {
             let Some(pattern) = parts.next() else {
                 continue;
             };
-            let owners: Vec<String> = parts
-                .take_while(|p| !p.starts_with('#'))
-                .map(String::from)
-                .collect();
-            for g in [to_glob(pattern), format!("{}/**", to_glob(pattern))] {
-                if let Ok(glob) = Glob::new(&g) {
-                    rules.push((glob.compile_matcher(), owners.clone()));
-                }
-            }
+            let glob = to_glob(pattern);
+            lines.push(Line {
+                literal: required_literal(&glob),
+                glob,
+                owners: parts
+                    .take_while(|p| !p.starts_with('#'))
+                    .map(String::from)
+                    .collect(),
+                covers_children: !pattern.ends_with("/*"),
+            });
         }
-        CodeOwners { rules }
+        CodeOwners { lines }
     }
 
     /// Read the first CODEOWNERS found under `root`.
@@ -67,13 +113,37 @@ impl CodeOwners {
             .map(|t| CodeOwners::parse(&t))
     }
 
+    /// The owners of the last line matching `path` or one of its parent directories.
     pub fn owners(&self, path: &str) -> Vec<String> {
-        self.rules
-            .iter()
-            .rev()
-            .find(|(g, _)| g.is_match(path))
-            .map(|(_, o)| o.clone())
-            .unwrap_or_default()
+        let path = path.trim_end_matches('/');
+        let parents: Vec<&str> = path.match_indices('/').map(|(at, _)| &path[..at]).collect();
+        for line in self.lines.iter().rev() {
+            if !path.contains(line.literal.as_str()) {
+                continue;
+            }
+            // `*` stops at `/`, as in gitignore: `docs/*` owns `docs/a.md`, not `docs/b/c.md`.
+            // A line that is not a valid glob owns nothing.
+            let Ok(glob) = GlobBuilder::new(&line.glob).literal_separator(true).build() else {
+                continue;
+            };
+            let m = glob.compile_matcher();
+            if m.is_match(path) || (line.covers_children && parents.iter().any(|p| m.is_match(p))) {
+                return line.owners.clone();
+            }
+        }
+        Vec::new()
+    }
+}
+
+/// Give each finding the CODEOWNERS owners of its path, from the CODEOWNERS under `root`
+/// (the scanned tree or repository its paths are relative to). Findings that already have
+/// owners keep them.
+pub fn annotate(findings: &mut [crate::finding::Finding], root: &Path) {
+    let Some(co) = CodeOwners::find(root) else {
+        return;
+    };
+    for f in findings.iter_mut().filter(|f| f.codeowners.is_empty()) {
+        f.codeowners = co.owners(&f.location.path);
     }
 }
 
@@ -91,5 +161,34 @@ mod tests {
         assert_eq!(c.owners("src/deploy/.env"), ["@secops"]);
         assert_eq!(c.owners("docs/a.md"), ["@writers"]);
         assert_eq!(c.owners("lib/src/x.py"), ["@org/all"]);
+    }
+
+    #[test]
+    fn a_line_owns_what_is_under_what_it_matches() {
+        let c = CodeOwners::parse("/apps/web @web\nconfig @cfg\n/api/*.go @go\n/api/v1/ @v1\n");
+        assert_eq!(c.owners("apps/web/src/a.ts"), ["@web"]);
+        assert_eq!(c.owners("apps/web"), ["@web"]);
+        assert!(c.owners("apps/webx/a.ts").is_empty());
+        assert_eq!(c.owners("deep/config/prod/.env"), ["@cfg"]);
+        assert_eq!(c.owners("api/main.go"), ["@go"]);
+        assert_eq!(c.owners("api/v1/x.go"), ["@v1"]);
+        assert!(c.owners("other/api/main.go").is_empty());
+        let d = CodeOwners::parse("docs/* @docs\n");
+        assert_eq!(d.owners("docs/getting-started.md"), ["@docs"]);
+        assert!(d.owners("docs/build-app/troubleshooting.md").is_empty());
+    }
+
+    #[test]
+    fn literal_pieces_are_what_a_match_must_contain() {
+        assert_eq!(required_literal("**/services/svc12/**"), "services");
+        assert_eq!(required_literal("**/*.ext12"), ".ext12");
+        assert_eq!(required_literal("a/{long,x}/b*"), "a");
+        assert_eq!(required_literal("**"), "");
+    }
+
+    #[test]
+    fn a_bad_line_is_skipped_and_the_rest_applies() {
+        let c = CodeOwners::parse("src/[ @broken\nsrc/ @ok\n");
+        assert_eq!(c.owners("src/a.rs"), ["@ok"]);
     }
 }

@@ -32,9 +32,19 @@ pub fn from_findings(findings: &[Finding], origin: &str) -> Vec<Exposure> {
             revoke: f.rule.revoke.clone(),
             codeowners: Vec::new(),
             occurrences: Vec::new(),
+            validation: None,
+            expiry: None,
+            lifetime: Some(f.rule.lifetime),
         });
         if e.key_id.is_none() {
             e.key_id = f.key_id.clone();
+        }
+        add_owners(&mut e.codeowners, &f.codeowners);
+        if e.validation.is_none() {
+            e.validation = f.validation.clone();
+        }
+        if e.expiry.is_none() {
+            e.expiry = f.expiry.clone();
         }
         e.occurrences.push(Occurrence {
             origin: origin.to_string(),
@@ -74,6 +84,14 @@ struct WireFinding {
     location: WireLocation,
     #[serde(default)]
     git: Option<WireGit>,
+    #[serde(default)]
+    codeowners: Vec<String>,
+    #[serde(default)]
+    validation: Option<crate::validate::Validation>,
+    #[serde(default)]
+    expires_at: Option<String>,
+    #[serde(default)]
+    token: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -130,7 +148,17 @@ pub fn from_report(path: &Path) -> Result<Vec<Exposure>> {
             revoke: None,
             codeowners: Vec::new(),
             occurrences: Vec::new(),
+            validation: None,
+            expiry: None,
+            lifetime: None,
         });
+        add_owners(&mut e.codeowners, &f.codeowners);
+        if e.validation.is_none() {
+            e.validation = f.validation.clone();
+        }
+        if e.expiry.is_none() {
+            e.expiry = crate::expiry::from_wire(f.expires_at.as_deref(), f.token.as_ref());
+        }
         e.occurrences.push(Occurrence {
             origin: origin.clone(),
             path: f.location.path,
@@ -152,8 +180,25 @@ fn is_bare_id(e: &Exposure) -> bool {
         .is_some_and(|k| Fingerprint::of(k.as_bytes()) == e.fingerprint)
 }
 
+fn add_owners(to: &mut Vec<String>, from: &[String]) {
+    for o in from {
+        if !to.contains(o) {
+            to.push(o.clone());
+        }
+    }
+}
+
 fn absorb(x: &mut Exposure, e: Exposure) {
     x.occurrences.extend(e.occurrences);
+    if x.validation.is_none() {
+        x.validation = e.validation;
+    }
+    if x.expiry.is_none() {
+        x.expiry = e.expiry;
+    }
+    if x.lifetime.is_none() {
+        x.lifetime = e.lifetime;
+    }
     if x.key_id.is_none() {
         x.key_id = e.key_id;
     }
@@ -163,11 +208,7 @@ fn absorb(x: &mut Exposure, e: Exposure) {
     if x.revoke.is_none() {
         x.revoke = e.revoke;
     }
-    for o in e.codeowners {
-        if !x.codeowners.contains(&o) {
-            x.codeowners.push(o);
-        }
-    }
+    add_owners(&mut x.codeowners, &e.codeowners);
 }
 
 /// Merge exposures of the same secret from several runs, and fold a bare key id into the

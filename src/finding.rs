@@ -97,6 +97,9 @@ pub struct Finding {
     pub expiry: Option<crate::expiry::Expiry>,
     /// What the provider said about the secret (`--validate` only).
     pub validation: Option<crate::validate::Validation>,
+    /// CODEOWNERS owners of its path, where the scanned tree was at hand (owner evidence
+    /// that saved reports carry to `sprawl audit`).
+    pub codeowners: Vec<String>,
     /// How sure the match is (see `matcher::confidence`), after its `context`.
     pub confidence: Confidence,
     /// Where the secret sits when that is not production code: `test`, `fixture`, `example`, `docs`.
@@ -420,6 +423,7 @@ pub fn findings_from_matches(
         out.findings.push(Finding {
             expiry,
             validation: None,
+            codeowners: Vec::new(),
             confidence: in_context(m.confidence, context),
             context,
             fingerprint: Fingerprint::of(&secret),

@@ -8,8 +8,11 @@
 use std::{
     collections::{HashMap, HashSet},
     path::{Path, PathBuf},
+    sync::Mutex,
     time::Instant,
 };
+
+use anyhow::Context;
 
 use git2::{ObjectType, Odb, Oid, Repository};
 
@@ -243,12 +246,47 @@ fn scan_blob(
                 return r;
             }
         };
-        let bytes = blob.content();
-        r.bytes = bytes.len() as u64;
-        if looks_binary(bytes) {
-            r.binary = true;
-            return r;
-        }
+        return scan_loaded(matcher, scratch, oid, blob.content(), path, max);
+    }
+    r.allowed = out.stats.allowed;
+    r.findings = out.findings;
+    r
+}
+
+/// Scan a blob whose content is in memory, as [`scan_blob`] would: whole when it is at most
+/// `max` bytes, else window by window (so the findings are the same either way).
+fn scan_loaded(
+    matcher: &Matcher,
+    scratch: &mut Scratch,
+    oid: Oid,
+    bytes: &[u8],
+    path: &str,
+    max: u64,
+) -> BlobResult {
+    let mut r = BlobResult {
+        bytes: bytes.len() as u64,
+        ..BlobResult::default()
+    };
+    let large = bytes.len() as u64 > max;
+    if large && path.to_ascii_lowercase().ends_with(".ipynb") {
+        r.too_large = true;
+        r.error = Some(format!(
+            "{path}: blob {oid} is a notebook of {} bytes, over --max-file-size \
+             ({max} bytes); notebooks cannot be streamed, so it was not scanned",
+            bytes.len()
+        ));
+        return r;
+    }
+    if looks_binary(bytes) {
+        r.binary = true;
+        return r;
+    }
+    let prov = Provenance::file(SourceKind::Git, path);
+    let mut out = ScanOutcome::default();
+    if large {
+        // Reading a slice cannot fail.
+        let _ = scan_stream(matcher, bytes, &prov, scratch, &mut out);
+    } else {
         scan_content(matcher, bytes, &prov, scratch, &mut out);
     }
     r.allowed = out.stats.allowed;
@@ -282,34 +320,25 @@ fn redact_provenance(matcher: &Matcher, g: &mut GitProvenance) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scan_history(
+/// Scan blobs by id through libgit2, on `threads` workers (each with its own repository):
+/// for objects the pack reader did not deliver (loose objects, notebooks, anything it could
+/// not read), and for everything when the packs cannot be read at all.
+fn scan_by_id(
     matcher: &Matcher,
     opts: &GitScanOptions,
-    path: &Path,
-    repo: &Repository,
-    all_objects: bool,
-    scanned: &mut OidMap<Vec<Finding>>,
-    scanned_clean: &mut OidSet,
+    repo_path: &Path,
+    jobs: Vec<BlobJob>,
     progress: &Progress,
-) -> anyhow::Result<ScanOutcome> {
-    let mut out = ScanOutcome::default();
-    let shown = path.display().to_string();
-    let t0 = Instant::now();
-    let timing = std::env::var_os("SPRAWL_TIMING").is_some();
-    let repo_path = repo.path().to_path_buf();
-    // Blobs scanned for an earlier repository of this run are not scanned again; those of
-    // them with findings are still reported here, with this repository's provenance.
-    let mut earlier: Vec<(Oid, Option<u32>, String)> = Vec::new();
-    let (scanned_ro, clean_ro) = (&*scanned, &*scanned_clean);
-
-    // The walk (this thread) feeds batches of blobs, newest first, to the scanners.
+) -> Vec<(BlobJob, BlobResult)> {
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let threads = opts.threads.max(1).min(jobs.len().div_ceil(64));
     let (tx, rx) = crossbeam_channel::bounded::<Vec<BlobJob>>(64);
-    let (walk, results) = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..opts.threads.max(1))
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = rx.clone();
-                let repo_path = &repo_path;
                 scope.spawn(move || {
                     let mut done: Vec<(BlobJob, BlobResult)> = Vec::new();
                     let local = Repository::open(repo_path).map_err(|e| e.message().to_string());
@@ -344,8 +373,92 @@ fn scan_history(
             })
             .collect();
         drop(rx);
-        let mut batch = Vec::with_capacity(256);
-        let walk = git::walk_history(repo, all_objects, &mut |oid, commit, path| {
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            let _ = tx.send(jobs.by_ref().take(64).collect());
+        }
+        drop(tx);
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn is_notebook(path: &str) -> bool {
+    path.to_ascii_lowercase().ends_with(".ipynb")
+}
+
+/// Read every wanted blob of the repository's packs along their delta trees on `threads`
+/// threads, scanning each as it is resolved (its content is dropped right after), without
+/// its path: what a blob holds depends only on its content, except for notebooks, which
+/// the caller rescans by id with their path.
+fn scan_packs(
+    matcher: &Matcher,
+    opts: &GitScanOptions,
+    objects: &Path,
+    want: &(dyn Fn(Oid) -> bool + Sync),
+    progress: &Progress,
+) -> (OidMap<BlobResult>, git::pack::PackRead) {
+    let threads = opts.threads.max(1);
+    let packs = git::pack::pack_files(objects);
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("sprawl-pack-{i}"))
+        .build()
+    {
+        Ok(p) if !packs.is_empty() => p,
+        _ => return (OidMap::default(), git::pack::PackRead::default()),
+    };
+    let scratch: Vec<Mutex<Scratch>> = (0..threads).map(|_| Mutex::default()).collect();
+    let results: Mutex<OidMap<BlobResult>> = Mutex::default();
+    let visit = |oid: Oid, bytes: &[u8]| {
+        let slot = rayon::current_thread_index().unwrap_or(0) % threads;
+        let mut scratch = scratch[slot].lock().unwrap_or_else(|p| p.into_inner());
+        let r = scan_loaded(matcher, &mut scratch, oid, bytes, "", opts.max_file_size);
+        drop(scratch);
+        progress.item(r.bytes);
+        results
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(oid, r);
+    };
+    let read = git::pack::read_blobs(&packs, &pool, want, &visit);
+    (
+        results.into_inner().unwrap_or_else(|p| p.into_inner()),
+        read,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_history(
+    matcher: &Matcher,
+    opts: &GitScanOptions,
+    path: &Path,
+    repo: &Repository,
+    all_objects: bool,
+    scanned: &mut OidMap<Vec<Finding>>,
+    scanned_clean: &mut OidSet,
+    progress: &Progress,
+) -> anyhow::Result<ScanOutcome> {
+    let mut out = ScanOutcome::default();
+    let shown = path.display().to_string();
+    let t0 = Instant::now();
+    let timing = std::env::var_os("SPRAWL_TIMING").is_some();
+    let repo_path = repo.path().to_path_buf();
+    let objects = repo.commondir().join("objects");
+    // Blobs scanned for an earlier repository of this run are not scanned again; those of
+    // them with findings are still reported here, with this repository's provenance.
+    let mut earlier: Vec<(Oid, Option<u32>, String)> = Vec::new();
+    let (scanned_ro, clean_ro) = (&*scanned, &*scanned_clean);
+    let want = |oid: Oid| !clean_ro.contains(&oid) && !scanned_ro.contains_key(&oid);
+
+    // The packs are read and scanned (other threads) while the walk (this thread) finds
+    // which blobs the history holds and where.
+    let mut jobs: Vec<BlobJob> = Vec::new();
+    let (walk, (mut loaded, read)) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| scan_packs(matcher, opts, &objects, &want, progress));
+        let walk = git::walk_history(repo, false, &mut |oid, commit, path| {
             if clean_ro.contains(&oid) {
                 return;
             }
@@ -353,25 +466,92 @@ fn scan_history(
                 earlier.push((oid, commit, path));
                 return;
             }
-            batch.push(BlobJob { oid, commit, path });
-            if batch.len() == 256 {
-                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(256)));
-            }
+            jobs.push(BlobJob { oid, commit, path });
         });
-        if !batch.is_empty() {
-            let _ = tx.send(batch);
-        }
-        drop(tx);
         if timing {
             eprintln!("timing: history walk done at {:?}", t0.elapsed());
         }
-        let results: Vec<(BlobJob, BlobResult)> = workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect();
-        (walk, results)
+        let loaded = reader.join().unwrap_or_default();
+        (walk, loaded)
     });
     let walk = walk?;
+    if timing {
+        eprintln!(
+            "timing: packs read at {:?}: {} blobs, {} problems {:?}",
+            t0.elapsed(),
+            read.delivered.len(),
+            read.problems.len(),
+            read.problems.first()
+        );
+    }
+    // What the packs held, in the walk's order; the rest is read by id.
+    let mut results: Vec<(BlobJob, BlobResult)> = Vec::with_capacity(jobs.len());
+    let mut by_id: Vec<BlobJob> = Vec::new();
+    for job in jobs {
+        match loaded.remove(&job.oid) {
+            Some(r) if !is_notebook(&job.path) => results.push((job, r)),
+            _ => by_id.push(job),
+        }
+    }
+    if all_objects {
+        // Blobs no ref reaches: those of the packs, then any other the database holds.
+        let mut rest: Vec<(Oid, BlobResult)> = loaded.into_iter().collect();
+        rest.sort_by_key(|(oid, _)| *oid);
+        let reached: OidSet = results
+            .iter()
+            .map(|(j, _)| j.oid)
+            .chain(by_id.iter().map(|j| j.oid))
+            .chain(earlier.iter().map(|e| e.0))
+            .collect();
+        for (oid, r) in rest {
+            let path = format!("<unreachable blob {oid}>");
+            results.push((
+                BlobJob {
+                    oid,
+                    commit: None,
+                    path,
+                },
+                r,
+            ));
+        }
+        let odb = repo.odb().context("opening the object database")?;
+        let mut extra = Vec::new();
+        odb.foreach(|oid| {
+            if !reached.contains(oid)
+                && !read.delivered.contains(oid)
+                && !read.indexed(*oid)
+                && want(*oid)
+            {
+                extra.push(*oid);
+            }
+            true
+        })
+        .context("listing the object database")?;
+        extra.sort();
+        extra.dedup();
+        for oid in extra {
+            match odb.read_header(oid) {
+                Ok((_, ObjectType::Blob)) => by_id.push(BlobJob {
+                    oid,
+                    commit: None,
+                    path: format!("<unreachable blob {oid}>"),
+                }),
+                Ok(_) => {}
+                Err(e) => {
+                    out.stats.errors += 1;
+                    out.errors.push(crate::scan::ScanError {
+                        path: shown.clone(),
+                        message: format!("object {oid} cannot be read: {}", e.message()),
+                    });
+                }
+            }
+        }
+    }
+    drop(read);
+    if timing {
+        eprintln!("timing: {} blobs left to read by id", by_id.len());
+    }
+    results.extend(scan_by_id(matcher, opts, &repo_path, by_id, progress));
     if timing {
         eprintln!("timing: blobs scanned at {:?}", t0.elapsed());
     }

@@ -3,30 +3,11 @@
 
 use std::path::Path;
 
-use git2::{Repository, Signature};
+use git2::Repository;
 
 use crate::util::*;
 
 const NOW: &str = "2025-06-01T00:00:00Z";
-
-fn commit_all(repo: &Repository, msg: &str) {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let s = Signature::new(
-        "Alice",
-        "alice@example.com",
-        &git2::Time::new(1_700_000_000, 0),
-    )
-    .unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &s, &s, msg, &tree, &parents)
-        .unwrap();
-}
 
 pub struct Keys {
     pub openai: String,
@@ -48,11 +29,7 @@ fn keys() -> Keys {
     }
 }
 
-fn write(root: &Path, rel: &str, body: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, body).unwrap();
-}
+use crate::util::write_file as write;
 
 /// The repository, a log directory, and the inventory set; returns the work directory.
 pub fn fixture() -> (tempfile::TempDir, Keys) {
@@ -104,7 +81,12 @@ pub fn fixture() -> (tempfile::TempDir, Keys) {
         "CODEOWNERS",
         "* @platform\n/scripts/ @release-team\n",
     );
-    commit_all(&repo, "initial");
+    commit_all(
+        &repo,
+        ("Alice", "alice@example.com"),
+        1_700_000_000,
+        "initial",
+    );
     // The OpenAI key also sprawled into a log somewhere else.
     write(
         root,

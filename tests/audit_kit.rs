@@ -7,28 +7,24 @@
 use std::{collections::BTreeMap, path::Path};
 
 use base64::Engine;
-use git2::{Repository, Signature};
+use git2::Repository;
 
 use crate::util::*;
 
 const NOW: &str = "2025-06-01T00:00:00Z";
 
-fn write(root: &Path, rel: &str, body: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, body).unwrap();
-}
+/// The kit's two repositories, audited in-process.
+const SOURCES: &[&str] = &["--git", "repo", "--git", "svc"];
 
-fn commit_all(repo: &Repository) {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let s = Signature::new("Bob", "bob@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
-    repo.commit(Some("HEAD"), &s, &s, "add config", &tree, &[])
-        .unwrap();
+use crate::util::write_file as write;
+
+fn commit_bob(repo: &Repository) {
+    commit_all(
+        repo,
+        ("Bob", "bob@example.com"),
+        1_700_000_000,
+        "add config",
+    );
 }
 
 struct Kit {
@@ -65,6 +61,51 @@ fn kit() -> Kit {
         "kit-gcp-pem",
     );
     let azure = key("{{hex:32}}", "kit-azure");
+    let expired = openai_key("kit-expired");
+    let scoped = openai_key("kit-scoped");
+    let shared = openai_key("kit-shared");
+    let ambiguous = openai_key("kit-ambiguous");
+    let groq = key("gsk_{{alnum:20}}WGdyb3FY{{alnum:24}}", "kit-groq");
+    let aws2_id = key("AKIA{{b32:16}}", "kit-aws2-id");
+    let aws2_secret = key("{{b64:40}}", "kit-aws2-secret");
+    write(
+        &repo_dir,
+        "app/batch.env",
+        &format!("OPENAI_API_KEY={expired}\n"),
+    );
+    write(
+        &repo_dir,
+        "app/scoped.env",
+        &format!("OPENAI_API_KEY={scoped}\n"),
+    );
+    write(
+        &repo_dir,
+        "app/shared.env",
+        &format!("OPENAI_API_KEY={shared}\n"),
+    );
+    write(
+        &repo_dir,
+        "app/project.env",
+        &format!("OPENAI_API_KEY={ambiguous}\n"),
+    );
+    write(
+        &repo_dir,
+        "app/groq.py",
+        &format!("GROQ_API_KEY = \"{groq}\"\n"),
+    );
+    write(
+        &repo_dir,
+        "infra/old.ini",
+        &format!("aws_access_key_id = {aws2_id}\naws_secret_access_key = {aws2_secret}\n"),
+    );
+    // A second repository holding the shared key too.
+    let svc = Repository::init(root.join("svc")).unwrap();
+    write(
+        &root.join("svc"),
+        "config/.env",
+        &format!("OPENAI_API_KEY={shared}\n"),
+    );
+    commit_bob(&svc);
     write(
         &repo_dir,
         "app/openai.env",
@@ -97,8 +138,13 @@ fn kit() -> Kit {
             "AZURE_OPENAI_ENDPOINT=https://x.openai.azure.com/\nAZURE_OPENAI_API_KEY={azure}\n"
         ),
     );
-    write(&repo_dir, "CODEOWNERS", "* @platform\n/ci/ @gone-team\n");
-    commit_all(&repo);
+    // A team the roster knows, and a login who has left (never suggested).
+    write(
+        &repo_dir,
+        "CODEOWNERS",
+        "* @acme/platform\n/ci/ @carol-gh\n",
+    );
+    commit_bob(&repo);
 
     let inv = root.join("inv");
     // Our register: the OpenAI key by fingerprint (owner present, purpose, expiry).
@@ -106,10 +152,19 @@ fn kit() -> Kit {
         &inv,
         "register.csv",
         &format!(
-            "id,provider,fingerprint,owner,team,purpose,status,created_at,expires_at\n\
-             chat-prod,openai,{},dave@example.com,payments,chat backend,active,2025-01-01,2026-01-01\n\
-             old-pilot,openai,,carol@example.com,,2023 pilot,retired,2023-01-01,2026-01-01\n",
-            fp(&openai)
+            "id,provider,fingerprint,key_id,owner,team,purpose,scope,status,created_at,expires_at,review_due\n\
+             chat-prod,openai,{},,dave@example.com,payments,chat backend,,active,2025-01-01,2026-01-01,2025-09-01\n\
+             old-pilot,openai,,,carol@example.com,,2023 pilot,,retired,2023-01-01,2026-01-01,\n\
+             batch-job,openai,{},,dave@example.com,platform,nightly batch,,active,2025-01-01,2025-03-01,\n\
+             infra-bot,openai,{},,dave@example.com,platform,infra automation,infra/**,active,2025-01-01,2026-01-01,\n\
+             shared-key,openai,{},,dave@example.com,platform,chat and svc,,active,2025-01-01,2026-01-01,\n\
+             groq-eval,groq,{},,dave@example.com,platform,model evaluation,,active,2025-01-01,2026-01-01,\n\
+             old-deploy,aws,,{aws2_id},dave@example.com,platform,old deploys,,revoked,2024-01-01,2026-01-01,\n",
+            fp(&openai),
+            fp(&expired),
+            fp(&scoped),
+            fp(&shared),
+            fp(&groq),
         ),
     );
     // Anthropic, old shape: the inventoried key (never in code) with its vendor hint.
@@ -149,7 +204,9 @@ fn kit() -> Kit {
         "aws-keys.json",
         &format!(
             r#"{{"AccessKeyMetadata": [{{"UserName": "deploy-bot", "AccessKeyId": "{aws_id}", "Status": "Active",
-  "CreateDate": "2025-02-01T08:00:00+00:00"}}], "IsTruncated": false}}"#
+  "CreateDate": "2025-02-01T08:00:00+00:00"}},
+  {{"UserName": "deploy-bot", "AccessKeyId": "{aws2_id}", "Status": "Active", "CreateDate": "2024-03-01T08:00:00+00:00"}}],
+  "IsTruncated": false}}"#
         ),
     );
     let report_csv = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n\
@@ -200,6 +257,20 @@ deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/
   "token_id": 98716, "token_name": "ci", "token_expired": false, "token_expires_at": "2025-11-16T08:47:09.000-07:00",
   "token_last_used_at": "2025-05-30T00:00:00Z"}]]"#,
     );
+    // OpenAI project keys (one file per project): the hint rests on 4 random characters.
+    write(
+        &inv,
+        "openai-project.json",
+        &format!(
+            r#"{{"object": "list", "data": [{{"object": "organization.project.api_key", "id": "key_proj1",
+  "name": "project key", "redacted_value": "sk-proj-{}{}", "created_at": 1735689600,
+  "last_used_at": 1748000000, "owner_project_access": "active",
+  "owner": {{"type": "user", "user": {{"id": "user-dave", "email": "dave@example.com", "name": "Dave", "role": "owner"}}}}}}],
+  "first_id": "key_proj1", "last_id": "key_proj1", "has_more": false}}"#,
+            "*".repeat(40),
+            &ambiguous[ambiguous.len() - 4..]
+        ),
+    );
     write(
         &inv,
         "azure-keys.json",
@@ -217,6 +288,11 @@ deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/
         "name,email,github_login,openai_user_id,anthropic_user_id,team\n\
          Dave,dave@example.com,dave-gh,user-dave,user_01dave,platform\n",
     );
+    write(
+        root,
+        "policy.toml",
+        "[audit]\nretired_providers = [\"groq\"]\n",
+    );
     let cases = [
         ("openai by fingerprint, owner moved team", fp(&openai)),
         ("anthropic shadow sharing last 4", fp(&shadow)),
@@ -227,13 +303,31 @@ deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/
             "rule:gcp.service-account-key".to_string(),
         ),
         ("azure key from keys list", fp(&azure)),
+        ("register expiry passed, still active", fp(&expired)),
+        ("found outside its scope", fp(&scoped)),
+        ("same key in two repositories", fp(&shared)),
+        ("hint fits on 4 random characters", fp(&ambiguous)),
+        ("a retired provider", fp(&groq)),
+        ("revoked in the register, active at AWS", fp(&aws2_secret)),
     ]
     .into_iter()
     .collect();
     Kit {
         dir,
         cases,
-        secrets: vec![openai, shadow, aws_secret, github, azure],
+        secrets: vec![
+            openai,
+            shadow,
+            aws_secret,
+            github,
+            azure,
+            expired,
+            scoped,
+            shared,
+            ambiguous,
+            groq,
+            aws2_secret,
+        ],
     }
 }
 
@@ -250,6 +344,7 @@ fn inventory_args() -> Vec<String> {
         "github-pats.json",
         "azure-keys.json",
         "gcp-api-keys.json",
+        "openai-project.json",
     ]
     .iter()
     .flat_map(|f| {
@@ -280,6 +375,8 @@ fn audit_at(
             now,
             "--roster",
             "roster.csv",
+            "--policy",
+            "policy.toml",
             "--format",
             "json",
         ])
@@ -313,11 +410,29 @@ fn answers(v: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// fingerprint → suggested owners.
+fn suggestions(v: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
+    v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = c["suggested_owners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o.as_str().unwrap().to_string())
+                .collect();
+            (c["fingerprint"].as_str().unwrap().to_string(), s)
+        })
+        .collect()
+}
+
 #[test]
 fn every_planted_case_has_exactly_its_categories_in_both_modes() {
     let k = kit();
     let dir = k.dir.path();
-    let (live, code, stderr) = audit(dir, &["--git", "repo"], &[]);
+    let (live, code, stderr) = audit(dir, SOURCES, &[]);
     assert_eq!(code, 1, "{stderr}");
     let out = sprawl()
         .current_dir(dir)
@@ -325,7 +440,13 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let (saved, _, _) = audit(dir, &["repo.json"], &[]);
+    let out = sprawl()
+        .current_dir(dir)
+        .args(["git", "svc", "--format", "json", "-o", "svc.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let (saved, _, _) = audit(dir, &["repo.json", "svc.json"], &[]);
     let (a, b) = (answers(&live), answers(&saved));
     let mut cases = k.cases.clone();
     for c in cases.values_mut() {
@@ -340,6 +461,20 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         }
     }
     assert_eq!(a, b, "in-process and report mode disagree");
+    // Owner suggestions (CODEOWNERS, git authors) survive report mode.
+    let (sa, sb) = (suggestions(&live), suggestions(&saved));
+    assert_eq!(sa, sb, "suggestions differ between modes");
+    for (case, want) in [
+        (
+            "openai by fingerprint, owner moved team",
+            vec!["@acme/platform"],
+        ),
+        ("azure key from keys list", vec!["@acme/platform"]),
+        // CODEOWNERS names @carol-gh, who is not on the roster: not suggested.
+        ("github token of a login who left", vec![]),
+    ] {
+        assert_eq!(sa[&k.cases[case]], want, "{case}: {sa:?}");
+    }
     let expected: BTreeMap<&str, Vec<&str>> = [
         (
             "openai by fingerprint, owner moved team",
@@ -347,7 +482,7 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         ),
         (
             "anthropic shadow sharing last 4",
-            vec!["exposed", "uninventoried"],
+            vec!["exposed", "long_lived", "uninventoried"],
         ),
         (
             "aws pair and bare id, IAM user only",
@@ -361,7 +496,25 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
             "gcp key expired at google",
             vec!["exposed", "revoked_but_present", "unowned_machine_identity"],
         ),
-        ("azure key from keys list", vec!["exposed", "orphaned"]),
+        (
+            "azure key from keys list",
+            vec!["exposed", "long_lived", "orphaned"],
+        ),
+        (
+            "register expiry passed, still active",
+            vec!["expired", "exposed"],
+        ),
+        ("found outside its scope", vec!["exposed", "out_of_scope"]),
+        ("same key in two repositories", vec!["exposed", "shared"]),
+        (
+            "hint fits on 4 random characters",
+            vec!["ambiguous", "exposed", "long_lived"],
+        ),
+        ("a retired provider", vec!["exposed", "unapproved_provider"]),
+        (
+            "revoked in the register, active at AWS",
+            vec!["exposed", "revoked_but_live"],
+        ),
     ]
     .into_iter()
     .collect();
@@ -407,6 +560,7 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         ("azure-keys key2", vec!["orphaned"]),
         ("fine-grained-pat-98716", vec![]),
         ("u1", vec!["orphaned"]),
+        ("key_proj1", vec![]),
     ] {
         assert_eq!(
             recs.get(id).map(Vec::as_slice),
@@ -526,7 +680,7 @@ fn bad_files_are_left_out_with_a_reason_and_the_rest_is_audited() {
     );
     let (v, code, stderr) = audit(
         dir,
-        &["--git", "repo"],
+        SOURCES,
         &[
             "--inventory",
             "inv/broken.json",
@@ -556,7 +710,7 @@ fn bad_files_are_left_out_with_a_reason_and_the_rest_is_audited() {
     assert!(!stderr.contains("2024-02-30") && !stderr.contains("1e308"));
     assert_eq!(v["errors"].as_array().unwrap().len(), 3);
     // The rest was audited.
-    assert_eq!(answers(&v).len(), 6);
+    assert_eq!(answers(&v).len(), 12);
 }
 
 #[test]
@@ -590,7 +744,7 @@ fn inventory_swallowing_reports_is_routed_and_said() {
         "{stderr}"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(answers(&v).len(), 6);
+    assert_eq!(answers(&v).len(), 12);
     // And a report given with --inventory is audited as findings.
     let out = sprawl()
         .current_dir(dir)
@@ -630,9 +784,10 @@ fn attestation_compare_and_fail_on_new() {
             "--attest-template",
             "-o",
             "review.toml",
-            "--git",
-            "repo",
+            "--policy",
+            "policy.toml",
         ])
+        .args(SOURCES)
         .args(inventory_args())
         .output()
         .unwrap();
@@ -643,24 +798,19 @@ fn attestation_compare_and_fail_on_new() {
         .replace("reviewed_by = \"\"", "reviewed_by = \"dave@example.com\"")
         .replace("until = \"2025-06-01\"", "until = \"2025-12-31\"");
     std::fs::write(dir.join("review.toml"), &filled).unwrap();
-    let (_, code, stderr) = audit(dir, &["--git", "repo"], &["--attest", "review.toml"]);
+    let (_, code, stderr) = audit(dir, SOURCES, &["--attest", "review.toml"]);
     assert_eq!(code, 0, "attested: {stderr}");
     // Later, the attestation has expired: review_overdue, and the audit fails again.
-    let (v, code, _) = audit_at(
-        dir,
-        "2026-02-01",
-        &["--git", "repo"],
-        &["--attest", "review.toml"],
-    );
+    let (v, code, _) = audit_at(dir, "2026-02-01", SOURCES, &["--attest", "review.toml"]);
     assert_eq!(code, 1);
     assert!(v.to_string().contains("review_overdue"));
 
     // Audit over time: save, plant a new key, compare.
-    let (previous, _, _) = audit(dir, &["--git", "repo"], &[]);
+    let (previous, _, _) = audit(dir, SOURCES, &[]);
     std::fs::write(dir.join("previous.json"), previous.to_string()).unwrap();
     let (_, code, _) = audit(
         dir,
-        &["--git", "repo"],
+        SOURCES,
         &["--compare", "previous.json", "--fail-on-new"],
     );
     assert_eq!(code, 0, "nothing new");
@@ -670,17 +820,10 @@ fn attestation_compare_and_fail_on_new() {
         "app/new.env",
         &format!("OPENAI_API_KEY={}\n", openai_key("kit-new")),
     );
-    let mut index = repo.index().unwrap();
-    index.add_path(Path::new("app/new.env")).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let s = Signature::new("Bob", "bob@example.com", &git2::Time::new(1_700_000_100, 0)).unwrap();
-    let head = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.commit(Some("HEAD"), &s, &s, "more", &tree, &[&head])
-        .unwrap();
+    commit_all(&repo, ("Bob", "bob@example.com"), 1_700_000_100, "more");
     let (v, code, _) = audit(
         dir,
-        &["--git", "repo"],
+        SOURCES,
         &["--compare", "previous.json", "--fail-on-new"],
     );
     assert_eq!(code, 1, "a new uninventoried key");

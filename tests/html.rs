@@ -82,7 +82,7 @@ fn audit_html_in_headless_chromium() {
     }
     let v = audit_json(dir.path());
     let n = v["credentials"].as_array().unwrap().len();
-    assert_eq!(dom.matches("<tr class=\"credential\">").count(), n);
+    assert_eq!(dom.matches("<tr class=\"credential\" ").count(), n);
     let cats = v["summary"]["by_category"].as_object().unwrap().len();
     let cat_chart = dom
         .split("id=\"chart-category\"")
@@ -108,6 +108,14 @@ fn audit_html_in_headless_chromium() {
         .next()
         .unwrap();
     assert!(tl.contains("class=\"introduced\"") && tl.contains("class=\"expires\""));
+    // Readable without hovering (issue 9 item 10): a labelled row per dated credential and
+    // dated ticks on the axis.
+    let rows = tl.matches("class=\"row-label\"").count();
+    assert!(
+        rows >= 1 && rows <= n,
+        "{rows} timeline rows for {n} credentials"
+    );
+    assert_eq!(tl.matches("class=\"tick\"").count(), 5, "dated axis ticks");
     for s in [&k.openai, &k.anthropic, &k.aws_secret, &k.github] {
         assert!(
             !dom.contains(s.as_str()) && !html.contains(s.as_str()),

@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod audit_kit;
+mod audit_validate;
 mod bad_input;
 mod detect_flood;
 mod detect_generic;
@@ -12,6 +13,7 @@ mod fuzz_targets;
 mod git;
 mod git_history;
 mod git_hook;
+mod git_pack;
 mod git_repos;
 mod html;
 mod output;

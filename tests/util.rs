@@ -75,3 +75,29 @@ pub fn rules_of(v: &serde_json::Value) -> Vec<String> {
         .map(|f| f["rule"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Write one text file under `root`, creating directories.
+pub fn write_file(root: &Path, rel: &str, body: &str) {
+    write_tree(root, &[(rel, body.as_bytes())]);
+}
+
+/// Commit every file of the work tree as `name <email>` at `time` (unix seconds), on top of
+/// HEAD when there is one; returns the commit id.
+pub fn commit_all(
+    repo: &git2::Repository,
+    (name, email): (&str, &str),
+    time: i64,
+    msg: &str,
+) -> git2::Oid {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let s = git2::Signature::new(name, email, &git2::Time::new(time, 0)).unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &s, &s, msg, &tree, &parents)
+        .unwrap()
+}

@@ -12,6 +12,7 @@ mod category;
 pub mod compare;
 pub mod hygiene;
 pub mod join;
+pub mod liveness;
 mod model;
 
 pub use category::{Category, Hit, ALL as ALL_CATEGORIES};
@@ -289,6 +290,16 @@ pub fn audit(
         if let Some(h) = provider_hits(&provider, policy) {
             cred.hits.push(h);
         }
+        // What the provider (`--validate`) and the token itself say.
+        let facts = liveness::facts_of(&cred.exposure, now);
+        let rec = cred.record.map(|i| &merged[i].record);
+        liveness::apply(&mut cred.hits, &cred.exposure, rec, &facts, policy, now);
+        for (shown, id) in liveness::holder_suggestions(&facts, &cred.exposure) {
+            let gone = roster.is_some_and(|r| r.presence(&id) == Presence::Absent);
+            if !gone && !cred.suggested_owners.contains(&shown) {
+                cred.suggested_owners.push(shown);
+            }
+        }
         credentials.push(cred);
     }
 
@@ -304,9 +315,16 @@ pub fn audit(
         }
     }
 
+    // Worst first: a revoked key that still works before anything else.
+    let live_revoked = |c: &AuditedCredential| {
+        c.hits
+            .iter()
+            .any(|h| h.category == Category::RevokedButLive)
+    };
     credentials.sort_by(|a, b| {
-        b.severity()
-            .cmp(&a.severity())
+        live_revoked(b)
+            .cmp(&live_revoked(a))
+            .then_with(|| b.severity().cmp(&a.severity()))
             .then_with(|| a.exposure.fingerprint.cmp(&b.exposure.fingerprint))
     });
     Audit {
@@ -385,6 +403,9 @@ mod tests {
             key_id: None,
             revoke: None,
             codeowners: Vec::new(),
+            validation: None,
+            expiry: None,
+            lifetime: None,
             occurrences: vec![Occurrence {
                 origin: "repo".into(),
                 path: "a.py".into(),

@@ -40,9 +40,16 @@ pub struct Exposure {
     pub key_id: Option<String>,
     /// The rule's own revoke / rotate instructions.
     pub revoke: Option<String>,
-    /// Owners suggested by CODEOWNERS (computed where the tree was at hand).
+    /// Owners suggested by CODEOWNERS (computed where the tree was at hand, and carried by
+    /// saved reports as each finding's `codeowners`).
     pub codeowners: Vec<String>,
     pub occurrences: Vec<Occurrence>,
+    /// What the provider said (`--validate`), in-process or from the saved report.
+    pub validation: Option<crate::validate::Validation>,
+    /// What the token says about its own expiry (offline, always).
+    pub expiry: Option<crate::expiry::Expiry>,
+    /// The rule's lifetime (static keys keep working until revoked); `None` until known.
+    pub lifetime: Option<crate::rules::Lifetime>,
 }
 
 impl Exposure {

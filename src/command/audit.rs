@@ -34,14 +34,17 @@ fn codeowners(exposures: &mut [crate::audit::Exposure], roots: &[(String, PathBu
     }
 }
 
-/// The rules' own revoke / rotate instructions, for exposures read from reports.
-fn fill_revoke(exposures: &mut [crate::audit::Exposure], rules: &crate::rules::RuleSet) {
-    for e in exposures.iter_mut().filter(|e| e.revoke.is_none()) {
-        e.revoke = rules
-            .rules
-            .iter()
-            .find(|r| r.id == e.rule)
-            .and_then(|r| r.revoke.clone());
+/// The rules' own revoke / rotate instructions and lifetimes, for exposures read from
+/// reports.
+fn fill_from_rules(exposures: &mut [crate::audit::Exposure], rules: &crate::rules::RuleSet) {
+    for e in exposures
+        .iter_mut()
+        .filter(|e| e.revoke.is_none() || e.lifetime.is_none())
+    {
+        if let Some(r) = rules.rules.iter().find(|r| r.id == e.rule) {
+            e.revoke = e.revoke.take().or_else(|| r.revoke.clone());
+            e.lifetime = e.lifetime.or(Some(r.lifetime));
+        }
     }
 }
 
@@ -188,7 +191,7 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
     }
     let mut exposures = exposure::merge(exposures);
     codeowners(&mut exposures, &roots);
-    fill_revoke(&mut exposures, &rules);
+    fill_from_rules(&mut exposures, &rules);
     let records = std::mem::take(&mut import.records);
     let mut result = audit::audit(exposures, records, roster.as_ref(), &policy, now);
     if let Some(p) = &args.attest {

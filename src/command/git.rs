@@ -209,6 +209,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
             }));
         }
         baselined += policies[i].apply(&mut o.findings);
+        crate::codeowners::annotate(&mut o.findings, &opts.repos[i]);
     });
     progress.finish();
     if let Some(mut f) = write_all {

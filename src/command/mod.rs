@@ -183,6 +183,9 @@ pub fn finish(
     if !common.show_secrets {
         redact_places(matcher, &mut outcome);
     }
+    if let Some(base) = &outcome.base {
+        crate::codeowners::annotate(&mut outcome.findings, base);
+    }
     let min_confidence = common
         .min_confidence
         .unwrap_or(crate::rules::Confidence::Medium);

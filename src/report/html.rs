@@ -202,6 +202,177 @@ fn sev_key(s: Severity) -> u8 {
     s as u8
 }
 
+/// One lifecycle cell: `data-field` names the fact, `data-key` sorts it (RFC 3339 dates).
+fn cell(field: &str, key: Option<i64>, lines: &[String]) -> String {
+    let body: String = if lines.is_empty() {
+        "<span class=\"muted\">–</span>".into()
+    } else {
+        lines.iter().map(|l| format!("<div>{l}</div>")).collect()
+    };
+    match key {
+        Some(t) => format!(
+            r#"<td class="lc" data-field="{field}" data-key="{}">{body}</td>"#,
+            rfc3339(t, 0)
+        ),
+        None => format!(r#"<td class="lc" data-field="{field}">{body}</td>"#),
+    }
+}
+
+fn from(src: &str) -> String {
+    format!(" <span class=\"muted\">({})</span>", esc(src))
+}
+
+/// Who owns it, what it is for, when it stops working, when it was last used and when its
+/// review is due: the lifecycle a programme binds every credential to, each fact with the
+/// export it came from. `c` is the credential found in code, if any.
+fn lifecycle_cells(
+    rec: Option<&crate::inventory::InventoryRecord>,
+    c: Option<&crate::audit::AuditedCredential>,
+    attestation: Option<&crate::audit::attest::Attestation>,
+    now: i64,
+) -> String {
+    let day = |t: i64| rfc3339(t, 0)[..10].to_string();
+    // Owner.
+    let mut owner = Vec::new();
+    if let Some(r) = rec {
+        if let Some(o) = &r.owner {
+            owner.push(format!("{}{}", esc(o), from(r.fact_source("owner"))));
+        }
+        if let Some(p) = &r.principal {
+            owner.push(format!(
+                "held by {}{}",
+                esc(&p.to_string()),
+                from(r.fact_source("principal"))
+            ));
+        }
+        if let Some(t) = &r.team {
+            owner.push(format!("team {}{}", esc(t), from(r.fact_source("team"))));
+        }
+    }
+    if owner.is_empty() {
+        owner.push("<span class=\"muted\">none recorded</span>".into());
+    }
+    if let Some(c) = c.filter(|c| !c.suggested_owners.is_empty()) {
+        owner.push(format!(
+            "<span class=\"muted\">suggested: {}</span>",
+            esc(&c.suggested_owners.join(", "))
+        ));
+    }
+    // Purpose.
+    let purpose: Vec<String> = match rec.and_then(|r| r.purpose.as_deref().map(|p| (r, p))) {
+        Some((r, p)) => vec![format!("{}{}", esc(p), from(r.fact_source("purpose")))],
+        None => vec!["<span class=\"muted\">not recorded</span>".into()],
+    };
+    // When it stops working.
+    let mut stops = Vec::new();
+    let mut stops_key = None;
+    if let Some(v) = c.and_then(|c| c.exposure.validation.as_ref()) {
+        if v.status == crate::validate::Status::Invalid {
+            stops.push(format!(
+                "no longer works: the provider rejects it{}",
+                from(&format!("validator {} at {}", v.validator, v.checked_at))
+            ));
+        }
+    }
+    if let Some(r) = rec {
+        if let Some(t) = r.expires_at {
+            stops_key = Some(t);
+            let who = if r.expiry_enforced {
+                "enforced by the vendor"
+            } else {
+                "set in the register; the vendor does not enforce it"
+            };
+            stops.push(format!(
+                "{} {} ({who}){}",
+                if t < now { "expired" } else { "expires" },
+                day(t),
+                from(r.fact_source("expires_at"))
+            ));
+        }
+        if matches!(r.register_status, Some(crate::inventory::Status::Retired)) {
+            stops.push(format!(
+                "end of purpose: retired in the register{}",
+                from(&r.source)
+            ));
+        }
+        if !r.status.is_live() {
+            stops.push(format!(
+                "{} at the vendor{}",
+                r.status.as_str(),
+                from(r.fact_source("status"))
+            ));
+        }
+    }
+    if let Some(e) = c.and_then(|c| c.exposure.expiry.as_ref()) {
+        stops_key = stops_key.or(e.expires_at);
+        stops.push(esc(&crate::expiry::describe(e, now)));
+    }
+    if stops.is_empty() {
+        let static_key = c.is_some_and(|c| {
+            c.exposure.lifetime.unwrap_or_default() == crate::rules::Lifetime::Static
+        });
+        stops.push(format!(
+            "<b>never on its own</b>: {}",
+            if static_key || c.is_none() {
+                "no expiry recorded; it works until revoked"
+            } else {
+                "no expiry known"
+            }
+        ));
+    }
+    // Last used.
+    let (used, used_key) = match rec {
+        Some(r) if r.usage_known => match r.last_used_at {
+            Some(t) => (
+                vec![format!("{}{}", day(t), from(r.fact_source("last_used_at")))],
+                Some(t),
+            ),
+            None => (
+                vec![format!("never{}", from(r.fact_source("last_used_at")))],
+                None,
+            ),
+        },
+        _ => (
+            vec!["<span class=\"muted\">no export reports its use</span>".into()],
+            None,
+        ),
+    };
+    // Review due.
+    let mut review = Vec::new();
+    let mut review_key = None;
+    if let Some(r) = rec {
+        if let Some(t) = r.review_due {
+            review_key = Some(t);
+            review.push(format!(
+                "{}{}{}",
+                if t < now { "overdue since " } else { "" },
+                day(t),
+                from(r.fact_source("review_due"))
+            ));
+        }
+    }
+    if let Some(a) = attestation {
+        review.push(format!(
+            "attested ({}) by {} on {}, until {}",
+            esc(&format!("{:?}", a.decision).to_ascii_lowercase()),
+            esc(&a.reviewed_by),
+            esc(&a.date),
+            esc(&a.until)
+        ));
+    }
+    if review.is_empty() {
+        review.push("<span class=\"muted\">no review date set</span>".into());
+    }
+    [
+        cell("owner", None, &owner),
+        cell("purpose", None, &purpose),
+        cell("stops", stops_key, &stops),
+        cell("last-used", used_key, &used),
+        cell("review-due", review_key, &review),
+    ]
+    .concat()
+}
+
 /// Write the audit as one self-contained HTML page. `title` names the report.
 pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
     let counts = category_counts(a);
@@ -266,7 +437,9 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
                     .iter()
                     .filter_map(|o| o.date.as_deref().and_then(parse_date))
                     .min(),
-                expires: rec.and_then(|r| r.expires_at),
+                expires: rec
+                    .and_then(|r| r.expires_at)
+                    .or_else(|| c.exposure.expiry.as_ref().and_then(|e| e.expires_at)),
                 last_used: rec.and_then(|r| r.last_used_at),
                 label: format!("{} {}", c.exposure.redacted, c.exposure.rule),
             }
@@ -276,20 +449,13 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
     let _ = write!(
         h,
         r#"<h2>Credentials</h2><input id="filter" class="noprint" placeholder="Filter: provider, owner, category, path…"> <span class="muted noprint"><span id="shown">{}</span> shown</span>
-<table id="credentials"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Owner</th><th>Categories</th><th>Evidence</th><th>Found in</th><th>Record</th></tr></thead><tbody>"#,
+<table id="credentials"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Owner</th><th>Purpose</th><th>Stops working</th><th>Last used</th><th>Review due</th><th>Categories</th><th>Evidence</th><th>Found in</th><th>Record</th></tr></thead><tbody>"#,
         a.credentials.len()
     );
     for c in &a.credentials {
         let e = &c.exposure;
         let rec = c.record.map(|i| &a.records[i].record);
-        let owner = match rec.and_then(|r| r.owner.clone()) {
-            Some(o) => esc(&o),
-            None if !c.suggested_owners.is_empty() => format!(
-                "<span class=\"muted\">none; suggested {}</span>",
-                esc(&c.suggested_owners.join(", "))
-            ),
-            None => "<span class=\"muted\">none</span>".into(),
-        };
+        let lifecycle = lifecycle_cells(rec, Some(c), c.attestation.as_ref(), a.now);
         let cats: String = c
             .hits
             .iter()
@@ -311,7 +477,8 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         let sev = c.severity();
         let _ = write!(
             h,
-            r#"<tr class="credential"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td><td>{owner}</td><td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
+            r#"<tr class="credential" data-fingerprint="{fp}"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td>{lifecycle}<td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
+            fp = e.fingerprint,
             s = sev.as_str(),
             k = sev_key(sev),
             p = esc(&e.provider),
@@ -334,7 +501,7 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         .filter(|r| !r.found && !r.hits.is_empty())
         .collect();
     if !hygiene.is_empty() {
-        h.push_str(r#"<h2>Inventory records found nowhere</h2><table id="records"><thead><tr><th>Record</th><th>Provider</th><th>Owner</th><th>Categories</th><th>Evidence</th></tr></thead><tbody>"#);
+        h.push_str(r#"<h2>Inventory records found nowhere</h2><table id="records"><thead><tr><th>Record</th><th>Provider</th><th>Owner</th><th>Purpose</th><th>Stops working</th><th>Last used</th><th>Review due</th><th>Categories</th><th>Evidence</th></tr></thead><tbody>"#);
         for r in hygiene {
             let cats: String = r
                 .hits
@@ -348,10 +515,10 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
                 .collect();
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{cats}</td><td>{ev}</td></tr>",
+                "<tr class=\"record\"><td>{}</td><td>{}</td>{}<td>{cats}</td><td>{ev}</td></tr>",
                 esc(&r.record.id),
                 esc(r.record.provider.as_deref().unwrap_or("")),
-                esc(r.record.owner.as_deref().unwrap_or("none")),
+                lifecycle_cells(Some(&r.record), None, r.attestation.as_ref(), a.now),
             );
         }
         h.push_str("</tbody></table>");

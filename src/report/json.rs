@@ -65,6 +65,9 @@ pub struct WireFinding<'a> {
     /// What the provider said (`--validate` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     validation: Option<&'a crate::validate::Validation>,
+    /// CODEOWNERS owners of its path (owner suggestions for `sprawl audit REPORT.json`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    codeowners: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -86,6 +89,7 @@ pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
         expired,
         token: f.expiry.as_ref(),
         validation: f.validation.as_ref(),
+        codeowners: &f.codeowners,
         id: f.id(),
         rule: &f.rule.id,
         title: &f.rule.title,

@@ -9,6 +9,7 @@
 //! - [`diff`]: the lines a range of commits, or the index, adds
 
 pub mod diff;
+pub mod pack;
 pub mod provenance;
 pub mod read;
 pub mod walk;
@@ -42,6 +43,18 @@ impl std::hash::Hasher for OidHasher {
 
 pub type OidMap<V> = HashMap<git2::Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 pub type OidSet = HashSet<git2::Oid, std::hash::BuildHasherDefault<OidHasher>>;
+/// A set of raw ids: `git2::Oid` compares through libgit2 (a call per comparison), which
+/// a walk checking every entry of every tree version pays tens of millions of times.
+pub type IdSet = HashSet<[u8; 20], std::hash::BuildHasherDefault<OidHasher>>;
+
+/// The raw bytes of an id.
+pub fn id(oid: git2::Oid) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    let b = oid.as_bytes();
+    let n = b.len().min(20);
+    out[..n].copy_from_slice(&b[..n]);
+    out
+}
 
 /// Open the repository that `path` is (a work tree, a bare repository or a `.git`) or lies
 /// in, searching upward as git does (stopping at `GIT_CEILING_DIRECTORIES`). The error is

@@ -11,7 +11,7 @@ use std::collections::BinaryHeap;
 use anyhow::{Context, Result};
 use git2::{Commit, ObjectType, Oid, Repository};
 
-use super::OidSet;
+use super::{IdSet, OidSet};
 
 /// What a history walk met besides blobs.
 #[derive(Debug, Default)]
@@ -33,12 +33,12 @@ pub(super) fn walk_tree(
     repo: &Repository,
     root: Oid,
     commit: Option<u32>,
-    seen_trees: &mut OidSet,
-    seen_blobs: &mut OidSet,
+    seen_trees: &mut IdSet,
+    seen_blobs: &mut IdSet,
     problems: &mut Vec<String>,
     sink: &mut BlobSink<'_>,
 ) {
-    if !seen_trees.insert(root) {
+    if !seen_trees.insert(super::id(root)) {
         return;
     }
     let mut stack: Vec<(Oid, String)> = vec![(root, String::new())];
@@ -60,8 +60,8 @@ pub(super) fn walk_tree(
             let id = entry.id();
             let kind = entry.kind();
             let fresh = match kind {
-                Some(ObjectType::Blob) => seen_blobs.insert(id),
-                Some(ObjectType::Tree) => seen_trees.insert(id),
+                Some(ObjectType::Blob) => seen_blobs.insert(super::id(id)),
+                Some(ObjectType::Tree) => seen_trees.insert(super::id(id)),
                 // Submodules (gitlinks) point into another repository: not scanned here.
                 _ => false,
             };
@@ -185,8 +185,8 @@ pub fn walk_history(repo: &Repository, all_objects: bool, sink: &mut BlobSink<'_
             )),
         }
     }
-    let mut seen_trees = OidSet::default();
-    let mut seen_blobs = OidSet::default();
+    let mut seen_trees = IdSet::default();
+    let mut seen_blobs = IdSet::default();
     while let Some(Queued(c)) = queue.pop() {
         let oid = c.id();
         let idx = w.commits.len() as u32;
@@ -226,7 +226,7 @@ pub fn walk_history(repo: &Repository, all_objects: bool, sink: &mut BlobSink<'_
                 sink,
             ),
             _ => {
-                if seen_blobs.insert(oid) {
+                if seen_blobs.insert(super::id(oid)) {
                     sink(oid, None, name);
                 }
             }
@@ -236,7 +236,7 @@ pub fn walk_history(repo: &Repository, all_objects: bool, sink: &mut BlobSink<'_
         let odb = repo.odb().context("opening the object database")?;
         let mut extra = Vec::new();
         odb.foreach(|oid| {
-            if !seen_blobs.contains(oid) {
+            if !seen_blobs.contains(&super::id(*oid)) {
                 extra.push(*oid);
             }
             true
@@ -245,7 +245,7 @@ pub fn walk_history(repo: &Repository, all_objects: bool, sink: &mut BlobSink<'_
         for oid in extra {
             match odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
-                    seen_blobs.insert(oid);
+                    seen_blobs.insert(super::id(oid));
                     sink(oid, None, format!("<unreachable blob {oid}>"));
                 }
                 Ok(_) => {}
@@ -267,8 +267,8 @@ pub fn head_blobs(repo: &Repository) -> OidSet {
             repo,
             tree.id(),
             None,
-            &mut OidSet::default(),
-            &mut OidSet::default(),
+            &mut IdSet::default(),
+            &mut IdSet::default(),
             &mut problems,
             &mut |oid, _, _| {
                 out.insert(oid);
