@@ -264,3 +264,134 @@ fn text_report_shows_expiry() {
         "{text}"
     );
 }
+
+/// An audit credential by the rule that found it.
+fn audited<'a>(v: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} credential in {v:#}"))
+}
+
+fn audit_json(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    std::fs::write(dir.join("register.json"), "[]").unwrap();
+    let out = sprawl()
+        .current_dir(dir)
+        .args([
+            "audit",
+            "--inventory",
+            "native-json:register.json",
+            "--now",
+            "2025-06-01",
+        ])
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    // 0 when everything found is a low clean-up (below the default --fail-on high).
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Issue 13 acceptance 3: expiry read offline feeds the audit. A token that expired on its own
+/// is a low clean-up (`revoked_but_present`, "not a live risk"), whether the expiry comes from
+/// the token (JWT, Bedrock) or from a short lifetime after its commit (ghu_, ghr_, ghs_, Slack
+/// `xoxe.`); the same kind of token still valid is not lowered.
+#[test]
+fn tokens_that_expired_on_their_own_are_low_clean_ups_in_the_audit() {
+    let clean_up = |c: &serde_json::Value, what: &str| {
+        assert_eq!(c["severity"], "low", "{what}: {c:#}");
+        let h = c["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["category"] == "revoked_but_present")
+            .unwrap_or_else(|| panic!("{what}: no revoked_but_present in {c:#}"));
+        let why = h["evidence"].as_str().unwrap();
+        assert!(why.contains("clean-up, not a live risk"), "{what}: {why}");
+    };
+
+    let tree = tempfile::tempdir().unwrap();
+    let old = jwt(r#"{"sub":"svc-build","exp":1600000000}"#, "audit-old");
+    let new = jwt(r#"{"sub":"svc-deploy","exp":4000000000}"#, "audit-new");
+    let signed = UNIX_EPOCH + Duration::from_secs(1_735_689_600); // 2025-01-01
+    let bedrock = bedrock_key(&key("ASIA{{b32:16}}", "audit-bedrock"), signed, "audit");
+    std::fs::create_dir(tree.path().join("src")).unwrap();
+    write_tree(
+        &tree.path().join("src"),
+        &[
+            (
+                "old.txt",
+                format!("Authorization: Bearer {old}\n").as_bytes(),
+            ),
+            (
+                "new.txt",
+                format!("Authorization: Bearer {new}\n").as_bytes(),
+            ),
+            (
+                "b.env",
+                format!("AWS_BEARER_TOKEN_BEDROCK={bedrock}\n").as_bytes(),
+            ),
+        ],
+    );
+    let v = audit_json(tree.path(), &["--scan", "src"]);
+    let jwts: Vec<&serde_json::Value> = v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"].as_str().unwrap().starts_with("jwt"))
+        .collect();
+    assert_eq!(jwts.len(), 2, "{v:#}");
+    let place = |c: &serde_json::Value| {
+        c["occurrences"][0]["path"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let (expired, valid): (Vec<_>, Vec<_>) = jwts
+        .into_iter()
+        .partition(|c| serde_json::to_string(c).unwrap().contains("old.txt"));
+    clean_up(expired[0], "expired JWT");
+    assert_ne!(
+        valid[0]["severity"],
+        "low",
+        "a valid JWT is not a clean-up: {}",
+        place(valid[0])
+    );
+    clean_up(
+        audited(&v, "aws.bedrock-short-term-key"),
+        "Bedrock short-term key",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    let body = format!(
+        "token={}\nrefresh_token={}\nGH_TOKEN={}\nSLACK_REFRESH={}\n",
+        key("ghu_{{alnum:30}}{{crc32}}", "audit-ghu"),
+        key("ghr_{{alnum:30}}{{crc32}}", "audit-ghr"),
+        key("ghs_{{alnum:30}}{{crc32}}", "audit-ghs"),
+        key("xoxe.xoxp-1-{{alnum:140}}", "audit-xoxe"),
+    );
+    commit_at(&repo, "tokens.env", &body, 1_577_836_800); // 2020-01-01
+    let v = audit_json(dir.path(), &["--git", "."]);
+    for rule in [
+        "github.user-to-server-token",
+        "github.refresh-token",
+        "github.server-to-server-token",
+    ] {
+        clean_up(audited(&v, rule), rule);
+    }
+    let slack = v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"].as_str().unwrap().starts_with("slack."))
+        .expect("a Slack credential");
+    clean_up(slack, "Slack xoxe. refresh token");
+}
