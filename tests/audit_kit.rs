@@ -836,3 +836,91 @@ fn attestation_compare_and_fail_on_new() {
     assert_eq!(new.len(), 1);
     assert_eq!(new[0]["key"], fp(&openai_key("kit-new")));
 }
+
+/// The AWS exports users save besides the kit's JSON report: the credential report decoded to
+/// CSV, and `get-access-key-last-used` answers saved as an array with `AccessKeyId` added (one
+/// left without it, which must be said plainly). The audit must give the same answer per
+/// credential as with the base64 JSON report.
+#[test]
+fn aws_last_used_answers_and_the_decoded_credential_report_give_the_same_audit() {
+    let k = kit();
+    let dir = k.dir.path();
+    let inv = dir.join("inv");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(inv.join("credential-report.json")).unwrap())
+            .unwrap();
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(report["Content"].as_str().unwrap())
+        .unwrap();
+    std::fs::write(inv.join("credential-report.csv"), csv).unwrap();
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(inv.join("aws-keys.json")).unwrap()).unwrap();
+    let ids: Vec<&str> = keys["AccessKeyMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["AccessKeyId"].as_str().unwrap())
+        .collect();
+    // The documented answer (UserName, AccessKeyLastUsed with LastUsedDate absent or null when
+    // never used), with the AccessKeyId a user adds; the last entry lacks it.
+    let last_used = format!(
+        r#"[{{"UserName": "deploy-bot", "AccessKeyId": "{}",
+  "AccessKeyLastUsed": {{"LastUsedDate": "2025-05-30T00:00:00+00:00", "ServiceName": "s3", "Region": "us-east-1"}}}},
+ {{"UserName": "deploy-bot", "AccessKeyId": "{}",
+  "AccessKeyLastUsed": {{"LastUsedDate": null, "ServiceName": "N/A", "Region": "N/A"}}}},
+ {{"AccessKeyLastUsed": {{"ServiceName": "N/A", "Region": "N/A"}}}}]"#,
+        ids[0], ids[1]
+    );
+    std::fs::write(inv.join("aws-last-used.json"), last_used).unwrap();
+
+    let (base, code, stderr) = audit(dir, SOURCES, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let args: Vec<String> = inventory_args()
+        .into_iter()
+        .map(|a| a.replace("credential-report.json", "credential-report.csv"))
+        .chain(["--inventory".into(), "inv/aws-last-used.json".into()])
+        .collect();
+    let out = sprawl()
+        .current_dir(dir)
+        .args(["audit", "--now", NOW, "--roster", "roster.csv"])
+        .args(["--policy", "policy.toml", "--format", "json"])
+        .args(&args)
+        .args(SOURCES)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // The text format also says how each file was read.
+    let text = sprawl()
+        .current_dir(dir)
+        .args(["audit", "--now", NOW, "--roster", "roster.csv"])
+        .args(["--policy", "policy.toml"])
+        .args(&args)
+        .args(SOURCES)
+        .output()
+        .unwrap();
+    let err = format!("{err}{}", String::from_utf8_lossy(&text.stderr));
+    assert!(
+        err.contains("read inv/credential-report.csv as aws-credential-report"),
+        "{err}"
+    );
+    assert!(
+        err.contains("read inv/aws-last-used.json as aws-last-used"),
+        "{err}"
+    );
+    assert!(
+        err.contains("inv/aws-last-used.json: [2]") && err.contains("cannot be tied to a key"),
+        "the entry without a key id is named: {err}"
+    );
+    let other: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The decoded CSV gives what the base64 JSON gave. The one new fact is the last-used
+    // answer saying the second key was never used: that credential (revoked in the register,
+    // live at AWS) is now also stale, and nothing else changes.
+    let mut want = answers(&base);
+    let revoked = &k.cases["revoked in the register, active at AWS"];
+    let cats = want.get_mut(revoked).unwrap();
+    assert!(!cats.contains(&"stale".to_string()));
+    cats.push("stale".into());
+    cats.sort();
+    assert_eq!(answers(&other), want);
+}
