@@ -837,12 +837,12 @@ fn attestation_compare_and_fail_on_new() {
     assert_eq!(new[0]["key"], fp(&openai_key("kit-new")));
 }
 
-/// The AWS exports users save besides the kit's JSON report: the credential report decoded to
-/// CSV, and `get-access-key-last-used` answers saved as an array with `AccessKeyId` added (one
-/// left without it, which must be said plainly). The audit must give the same answer per
-/// credential as with the base64 JSON report.
+/// The other shapes users save: the AWS credential report decoded to CSV,
+/// `get-access-key-last-used` answers saved as an array with `AccessKeyId` added (one left
+/// without it, which must be said plainly), and GCP keys as gcloud's bare array. The audit must
+/// give the same answer per credential as with the kit's base64 JSON report and REST wrapper.
 #[test]
-fn aws_last_used_answers_and_the_decoded_credential_report_give_the_same_audit() {
+fn decoded_credential_report_last_used_answers_and_gcloud_arrays_give_the_same_audit() {
     let k = kit();
     let dir = k.dir.path();
     let inv = dir.join("inv");
@@ -872,12 +872,20 @@ fn aws_last_used_answers_and_the_decoded_credential_report_give_the_same_audit()
         ids[0], ids[1]
     );
     std::fs::write(inv.join("aws-last-used.json"), last_used).unwrap();
+    // GCP service-account keys as `gcloud ... keys list --format=json` prints them: a bare
+    // array of the items the REST API wraps in {"keys": [...]}.
+    let rest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(inv.join("gcp-keys.json")).unwrap()).unwrap();
+    std::fs::write(inv.join("gcp-keys-gcloud.json"), rest["keys"].to_string()).unwrap();
 
     let (base, code, stderr) = audit(dir, SOURCES, &[]);
     assert_eq!(code, 1, "{stderr}");
     let args: Vec<String> = inventory_args()
         .into_iter()
-        .map(|a| a.replace("credential-report.json", "credential-report.csv"))
+        .map(|a| {
+            a.replace("credential-report.json", "credential-report.csv")
+                .replace("gcp-keys.json", "gcp-keys-gcloud.json")
+        })
         .chain(["--inventory".into(), "inv/aws-last-used.json".into()])
         .collect();
     let out = sprawl()
@@ -906,6 +914,10 @@ fn aws_last_used_answers_and_the_decoded_credential_report_give_the_same_audit()
     );
     assert!(
         err.contains("read inv/aws-last-used.json as aws-last-used"),
+        "{err}"
+    );
+    assert!(
+        err.contains("read inv/gcp-keys-gcloud.json as gcp-keys"),
         "{err}"
     );
     assert!(
