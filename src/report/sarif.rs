@@ -224,23 +224,7 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
                 break 'creds;
             }
             let idx = *index.entry(h.category).or_insert_with(|| {
-                let tags: Vec<String> = ["security", "secret", "lifecycle"]
-                    .iter()
-                    .chain(h.category.nhi().iter())
-                    .map(|s| s.to_string())
-                    .collect();
-                rules.push(json!({
-                    "id": format!("audit/{}", h.category.as_str()),
-                    "name": h.category.as_str(),
-                    "shortDescription": {"text": format!("Credential lifecycle: {}", h.category.as_str())},
-                    "fullDescription": {"text": h.category.advice()},
-                    "help": {"text": h.category.advice()},
-                    "defaultConfiguration": {"level": level(h.category.severity())},
-                    "properties": {
-                        "tags": tags,
-                        "security-severity": security_severity(h.category.severity()),
-                    },
-                }));
+                rules.push(category_rule(h.category));
                 rules.len() - 1
             });
             let e = &c.exposure;
@@ -279,18 +263,7 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
                 break 'records;
             }
             let idx = *index.entry(h.category).or_insert_with(|| {
-                rules.push(json!({
-                    "id": format!("audit/{}", h.category.as_str()),
-                    "name": h.category.as_str(),
-                    "shortDescription": {"text": format!("Credential lifecycle: {}", h.category.as_str())},
-                    "fullDescription": {"text": h.category.advice()},
-                    "help": {"text": h.category.advice()},
-                    "defaultConfiguration": {"level": level(h.category.severity())},
-                    "properties": {
-                        "tags": ["security", "secret", "lifecycle"],
-                        "security-severity": security_severity(h.category.severity()),
-                    },
-                }));
+                rules.push(category_rule(h.category));
                 rules.len() - 1
             });
             let r = &m.record;
@@ -325,4 +298,26 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
     let doc = envelope(rules, results, false);
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
+}
+
+/// The SARIF rule entry of an audit category (one per category, whichever result needs it
+/// first: a credential's or a record's).
+fn category_rule(c: Category) -> Value {
+    let tags: Vec<String> = ["security", "secret", "lifecycle"]
+        .iter()
+        .chain(c.nhi().iter())
+        .map(|s| s.to_string())
+        .collect();
+    json!({
+        "id": format!("audit/{}", c.as_str()),
+        "name": c.as_str(),
+        "shortDescription": {"text": format!("Credential lifecycle: {}", c.as_str())},
+        "fullDescription": {"text": c.advice()},
+        "help": {"text": c.advice()},
+        "defaultConfiguration": {"level": level(c.severity())},
+        "properties": {
+            "tags": tags,
+            "security-severity": security_severity(c.severity()),
+        },
+    })
 }
