@@ -367,27 +367,31 @@ fn audit_at(
     source: &[&str],
     extra: &[&str],
 ) -> (serde_json::Value, i32, String) {
-    let out = sprawl()
-        .current_dir(dir)
-        .args([
-            "audit",
-            "--now",
-            now,
-            "--roster",
-            "roster.csv",
-            "--policy",
-            "policy.toml",
-            "--format",
-            "json",
-        ])
-        .args(inventory_args())
-        .args(source)
-        .args(extra)
-        .output()
-        .unwrap();
+    let mut args: Vec<&str> = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = audit_with(dir, now, &inventory_args(), source, &args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     (v, out.status.code().unwrap(), stderr)
+}
+
+/// `sprawl audit` of the kit (roster, policy) with these inventory arguments and sources.
+fn audit_with(
+    dir: &Path,
+    now: &str,
+    inventory: &[String],
+    source: &[&str],
+    extra: &[&str],
+) -> std::process::Output {
+    sprawl()
+        .current_dir(dir)
+        .args(["audit", "--now", now, "--roster", "roster.csv"])
+        .args(["--policy", "policy.toml"])
+        .args(inventory)
+        .args(source)
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 /// fingerprint → sorted categories.
@@ -888,25 +892,11 @@ fn decoded_credential_report_last_used_answers_and_gcloud_arrays_give_the_same_a
         })
         .chain(["--inventory".into(), "inv/aws-last-used.json".into()])
         .collect();
-    let out = sprawl()
-        .current_dir(dir)
-        .args(["audit", "--now", NOW, "--roster", "roster.csv"])
-        .args(["--policy", "policy.toml", "--format", "json"])
-        .args(&args)
-        .args(SOURCES)
-        .output()
-        .unwrap();
+    let out = audit_with(dir, NOW, &args, SOURCES, &["--format", "json"]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{err}");
     // The text format also says how each file was read.
-    let text = sprawl()
-        .current_dir(dir)
-        .args(["audit", "--now", NOW, "--roster", "roster.csv"])
-        .args(["--policy", "policy.toml"])
-        .args(&args)
-        .args(SOURCES)
-        .output()
-        .unwrap();
+    let text = audit_with(dir, NOW, &args, SOURCES, &[]);
     let err = format!("{err}{}", String::from_utf8_lossy(&text.stderr));
     assert!(
         err.contains("read inv/credential-report.csv as aws-credential-report"),
