@@ -266,16 +266,16 @@ pub fn matcher(data: &[u8]) {
         let l = &f.location;
         let line = data.split(|&b| b == b'\n').nth(l.line as usize - 1);
         let line = line.expect("the finding's line exists");
-        let at = line
-            .iter()
-            .enumerate()
-            .filter(|(_, &b)| (b & 0xC0) != 0x80)
-            .nth(l.column as usize - 1)
-            .map(|(i, _)| i)
-            .expect("the finding's column exists");
-        let start = line.as_ptr() as usize - data.as_ptr() as usize + at;
+        // The column counts characters before the secret (UTF-8 continuation bytes are not
+        // characters), so the secret must start at a byte with that many before it. A stray
+        // continuation byte at the secret's start shares its column with what follows it.
+        let chars_before = |i: usize| line[..i].iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        let line_start = line.as_ptr() as usize - data.as_ptr() as usize;
+        let points = (0..=line.len()).any(|i| {
+            data[line_start + i..].starts_with(&f.secret) && chars_before(i) as u64 + 1 == l.column
+        });
         assert!(
-            data[start..].starts_with(&f.secret),
+            points,
             "rule {} at {}:{} does not point at its secret",
             f.rule.id,
             l.line,

@@ -350,6 +350,16 @@ fn codeowners_seeds() -> Vec<Vec<u8>> {
 fn matcher_seeds() -> Vec<Vec<u8>> {
     let mut s = example_texts();
     s.push(b"-----BEGIN RSA PRIVATE KEY-----\n-----BEGIN RSA PRIVATE KEY-----\n".repeat(20));
+    // Found by a CI run: a stray continuation byte opening a password (columns count
+    // characters, and the byte is none).
+    let alnum = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let password: String = (0..20u64)
+        .map(|i| alnum[(i * 2_654_435_761 % 977) as usize % alnum.len()] as char)
+        .collect();
+    let mut line = b"x\xc3\xa9=postgres://app:\x80".to_vec();
+    line.extend(password.bytes());
+    line.extend_from_slice(b"@db.internal:5432/app");
+    s.push(line);
     s
 }
 
