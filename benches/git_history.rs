@@ -49,6 +49,7 @@ fn main() {
     let rules = RuleSet::builtin().expect("built-in rules");
     let matcher = Matcher::new(&rules).expect("matcher");
     let opts = GitScanOptions {
+        labels: None,
         repos: vec![repo.clone()],
         mode: GitMode::History { all_objects },
         max_file_size: 25 << 20,

@@ -31,12 +31,26 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Merge the JSON reports of shards (`sprawl git --shard K/N --format json`) into one,
+    /// the report one process would have written for all their repositories.
+    Merge(MergeArgs),
     /// Revoke leaked GitHub tokens through GitHub's credential revocation API (a dry run
     /// unless --send), and print a revocation checklist for every other credential.
     Revoke(RevokeArgs),
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard reports (`sprawl.report/v1` JSON).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +194,34 @@ pub struct GitArgs {
     /// Also scan blobs no ref reaches (dangling and unreachable objects).
     #[arg(long)]
     pub all_objects: bool,
+
+    /// Keep what history scans learn in this SQLite file: later runs read only blobs not yet
+    /// scanned with the same rules, and every secret's occurrences keep first seen / last
+    /// seen / resolved across runs. Never holds a secret.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["range", "since", "staged", "all_objects"])]
+    pub store: Option<PathBuf>,
+
+    /// Scan the repositories listed in FILE: one path or URL a line, `#` starts a comment.
+    /// A directory instead of a file: every repository in it (a directory of clones).
+    /// Findings carry each repository's label; a repository that cannot be scanned is
+    /// reported and the rest go on.
+    #[arg(long, value_name = "FILE", conflicts_with = "staged")]
+    pub repos_from: Option<PathBuf>,
+
+    /// Where remote repositories (URLs in --repos-from) are kept as bare mirror clones,
+    /// fetched again on later runs [default: $XDG_CACHE_HOME/sprawl/clones].
+    #[arg(long, value_name = "DIR")]
+    pub clone_cache: Option<PathBuf>,
+
+    /// Scan only shard K of N (0 ≤ K < N) of the repositories: each repository's shard is
+    /// decided by a hash of its identity, so adding one moves no other.
+    #[arg(long, value_name = "K/N", conflicts_with = "shard_count")]
+    pub shard: Option<String>,
+
+    /// Scan the shard named by the JOB_COMPLETION_INDEX variable (a Kubernetes Indexed Job)
+    /// of N shards: the same as --shard $JOB_COMPLETION_INDEX/N.
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u64>,
 
     #[command(flatten)]
     pub common: CommonArgs,

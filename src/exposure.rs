@@ -27,7 +27,7 @@ pub fn from_findings(findings: &[Finding], origin: &str) -> Vec<Exposure> {
             kind: f.rule.kind,
             severity: f.rule.severity,
             redacted: f.redacted.clone(),
-            hint: crate::inventory::hint::vendor_hint(&f.rule.provider, &f.secret),
+            hint: f.hint.clone(),
             key_id: f.key_id.clone(),
             revoke: f.rule.revoke.clone(),
             codeowners: Vec::new(),
@@ -81,6 +81,9 @@ struct WireFinding {
     #[serde(default)]
     key_id: Option<String>,
     source: String,
+    /// Set when the report's run scanned several repositories: each is its own origin.
+    #[serde(default)]
+    repository: Option<String>,
     location: WireLocation,
     #[serde(default)]
     git: Option<WireGit>,
@@ -160,7 +163,7 @@ pub fn from_report(path: &Path) -> Result<Vec<Exposure>> {
             e.expiry = crate::expiry::from_wire(f.expires_at.as_deref(), f.token.as_ref());
         }
         e.occurrences.push(Occurrence {
-            origin: origin.clone(),
+            origin: f.repository.clone().unwrap_or_else(|| origin.clone()),
             path: f.location.path,
             line: f.location.line,
             source: f.source,

@@ -90,6 +90,12 @@ pub struct Finding {
     pub redacted: String,
     /// A non-secret key id captured beside the secret (AWS access key id, GCP key id).
     pub key_id: Option<String>,
+    /// What the vendor's own key listing displays of the secret (kept beside it, so a finding
+    /// rebuilt from a store, which never holds the secret, reports the same hint).
+    pub hint: Option<crate::inventory::Hint>,
+    /// The repository's label when a run scans several (`repository` in reports; the
+    /// audit's origin for `shared`).
+    pub repository: Option<String>,
     pub source: SourceKind,
     pub location: Location,
     pub git: Option<GitProvenance>,
@@ -428,6 +434,8 @@ pub fn findings_from_matches(
             context,
             fingerprint: Fingerprint::of(&secret),
             redacted: redact(&secret, &rule),
+            hint: crate::inventory::hint::vendor_hint(&rule.provider, &secret),
+            repository: None,
             rule,
             secret,
             key_id,

@@ -277,9 +277,7 @@ pub fn matcher(data: &[u8]) {
         assert!(
             points,
             "rule {} at {}:{} does not point at its secret",
-            f.rule.id,
-            l.line,
-            l.column
+            f.rule.id, l.line, l.column
         );
     }
 }

@@ -44,6 +44,10 @@ pub enum GitMode {
 #[derive(Debug, Clone)]
 pub struct GitScanOptions {
     pub repos: Vec<PathBuf>,
+    /// Each repository's label, given by the caller (a `--repos-from` list): used even when
+    /// one repository is scanned, so shards of one list label findings alike. `None`: the
+    /// name of each repository, when there are several.
+    pub labels: Option<Vec<String>>,
     pub mode: GitMode,
     pub max_file_size: u64,
     pub threads: usize,
@@ -85,7 +89,38 @@ fn tune_libgit2() {
 }
 
 pub fn scan_git(matcher: &Matcher, opts: &GitScanOptions, progress: &Progress) -> ScanOutcome {
-    scan_git_each(matcher, opts, progress, &mut |_, _, _| {})
+    scan_git_each(matcher, opts, progress, &mut NoMemory, &mut |_, _, _| {})
+}
+
+/// A blob scanned with the run's rules, as a store keeps it: whether it was read as a
+/// notebook (its path decides that) and what the scan found.
+#[derive(Debug, Clone)]
+pub struct ScannedBlob {
+    pub oid: Oid,
+    pub notebook: bool,
+    pub result: BlobResult,
+}
+
+/// What earlier runs learned (a store): the blobs each repository already had scanned with
+/// this run's rules, and where this run's new results go. A blob recalled is not read again.
+pub trait BlobMemory {
+    /// The blobs repository `i` (of `GitScanOptions::repos`) had scanned with these rules.
+    fn recall(&mut self, i: usize) -> OidMap<ScannedBlob>;
+    /// Repository `i` is scanned: the blobs read for it this run (not those recalled), and
+    /// its findings once its own configuration applied (paths not yet labelled).
+    fn learn(&mut self, i: usize, read: Vec<ScannedBlob>, outcome: &ScanOutcome);
+    /// Repository `i` could not be scanned (what it had found stays as it was).
+    fn failed(&mut self, _i: usize) {}
+}
+
+/// No store: every blob is read.
+pub struct NoMemory;
+
+impl BlobMemory for NoMemory {
+    fn recall(&mut self, _: usize) -> OidMap<ScannedBlob> {
+        OidMap::default()
+    }
+    fn learn(&mut self, _: usize, _: Vec<ScannedBlob>, _: &ScanOutcome) {}
 }
 
 /// [`scan_git`], handing each repository's own outcome (paths not yet prefixed with the
@@ -96,21 +131,25 @@ pub fn scan_git_each(
     matcher: &Matcher,
     opts: &GitScanOptions,
     progress: &Progress,
+    memory: &mut dyn BlobMemory,
     each: &mut dyn FnMut(usize, Option<&str>, &mut ScanOutcome),
 ) -> ScanOutcome {
     let started = Instant::now();
     tune_libgit2();
     let mut out = ScanOutcome::default();
-    let prefix = opts.repos.len() > 1;
+    let prefix = opts.repos.len() > 1 || opts.labels.is_some();
     // Blobs already scanned in an earlier repository of this run, and what they held.
     let mut scanned: OidMap<Vec<Finding>> = OidMap::default();
     let mut scanned_clean = OidSet::default();
     for (i, path) in opts.repos.iter().enumerate() {
-        let shown = path.display().to_string();
+        let given = opts.labels.as_ref().and_then(|l| l.get(i));
+        let shown = given.cloned().unwrap_or_else(|| path.display().to_string());
         let repo = match git::open(path) {
             Ok(r) => r,
             Err(e) => {
+                memory.failed(i);
                 out.stats.errors += 1;
+                progress.repo_done(&shown, "cannot be opened (see the errors)");
                 out.errors.push(crate::scan::ScanError {
                     path: shown,
                     message: format!("{e:#}"),
@@ -118,7 +157,8 @@ pub fn scan_git_each(
                 continue;
             }
         };
-        let label = prefix.then(|| repo_label(&repo, path));
+        let label = prefix.then(|| given.cloned().unwrap_or_else(|| repo_label(&repo, path)));
+        let mut read = Vec::new();
         let result = match &opts.mode {
             GitMode::History { all_objects } => scan_history(
                 matcher,
@@ -126,8 +166,12 @@ pub fn scan_git_each(
                 path,
                 &repo,
                 *all_objects,
-                &mut scanned,
-                &mut scanned_clean,
+                History {
+                    scanned: &mut scanned,
+                    scanned_clean: &mut scanned_clean,
+                    known: &memory.recall(i),
+                    read: &mut read,
+                },
                 progress,
             ),
             GitMode::Range(range) => scan_range(matcher, &repo, range, &shown),
@@ -136,12 +180,25 @@ pub fn scan_git_each(
         match result {
             Ok(mut o) => {
                 each(i, label.as_deref(), &mut o);
+                memory.learn(i, read, &o);
                 for f in &mut o.findings {
                     f.location.path = with_label(label.as_deref(), &f.location.path);
+                    f.repository.clone_from(&label);
                 }
+                progress.repo_done(
+                    &shown,
+                    &format!(
+                        "{} blobs, {} commits, {} findings",
+                        o.stats.blobs,
+                        o.stats.commits,
+                        o.findings.len()
+                    ),
+                );
                 out.merge(o)
             }
             Err(e) => {
+                memory.failed(i);
+                progress.repo_done(&shown, "not scanned (see the errors)");
                 out.stats.errors += 1;
                 out.errors.push(crate::scan::ScanError {
                     path: shown,
@@ -161,15 +218,26 @@ fn with_label(label: Option<&str>, path: &str) -> String {
     }
 }
 
-/// The result of scanning one blob.
-#[derive(Default)]
-struct BlobResult {
-    bytes: u64,
-    binary: bool,
-    too_large: bool,
-    allowed: u64,
-    findings: Vec<Finding>,
-    error: Option<String>,
+/// The result of scanning one blob (its findings' paths are those it was scanned at: none
+/// for a blob read from a pack, whose content alone decides what it holds).
+#[derive(Debug, Default, Clone)]
+pub struct BlobResult {
+    pub bytes: u64,
+    pub binary: bool,
+    pub too_large: bool,
+    pub allowed: u64,
+    pub findings: Vec<Finding>,
+    pub error: Option<String>,
+}
+
+/// What a history scan shares with the rest of the run: blobs scanned for earlier
+/// repositories (with findings, and clean), what a store recalls of this repository, and
+/// where the blobs read for it go (for the store).
+struct History<'a> {
+    scanned: &'a mut OidMap<Vec<Finding>>,
+    scanned_clean: &'a mut OidSet,
+    known: &'a OidMap<ScannedBlob>,
+    read: &'a mut Vec<ScannedBlob>,
 }
 
 /// Scan one blob: whole when it is at most `max` bytes, else streamed in windows like a
@@ -430,17 +498,21 @@ fn scan_packs(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
 fn scan_history(
     matcher: &Matcher,
     opts: &GitScanOptions,
     path: &Path,
     repo: &Repository,
     all_objects: bool,
-    scanned: &mut OidMap<Vec<Finding>>,
-    scanned_clean: &mut OidSet,
+    shared: History<'_>,
     progress: &Progress,
 ) -> anyhow::Result<ScanOutcome> {
+    let History {
+        scanned,
+        scanned_clean,
+        known,
+        read: read_now,
+    } = shared;
     let mut out = ScanOutcome::default();
     let shown = path.display().to_string();
     let t0 = Instant::now();
@@ -451,11 +523,16 @@ fn scan_history(
     // them with findings are still reported here, with this repository's provenance.
     let mut earlier: Vec<(Oid, Option<u32>, String)> = Vec::new();
     let (scanned_ro, clean_ro) = (&*scanned, &*scanned_clean);
-    let want = |oid: Oid| !clean_ro.contains(&oid) && !scanned_ro.contains_key(&oid);
+    let want = |oid: Oid| {
+        !clean_ro.contains(&oid) && !scanned_ro.contains_key(&oid) && !known.contains_key(&oid)
+    };
 
     // The packs are read and scanned (other threads) while the walk (this thread) finds
     // which blobs the history holds and where.
     let mut jobs: Vec<BlobJob> = Vec::new();
+    // Blobs a store recalls, read as they were then (a notebook only if still at a notebook
+    // path).
+    let mut recalled: Vec<(BlobJob, BlobResult)> = Vec::new();
     let (walk, (mut loaded, read)) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| scan_packs(matcher, opts, &objects, &want, progress));
         let walk = git::walk_history(repo, false, &mut |oid, commit, path| {
@@ -466,7 +543,12 @@ fn scan_history(
                 earlier.push((oid, commit, path));
                 return;
             }
-            jobs.push(BlobJob { oid, commit, path });
+            match known.get(&oid) {
+                Some(k) if k.notebook == is_notebook(&path) => {
+                    recalled.push((BlobJob { oid, commit, path }, k.result.clone()))
+                }
+                _ => jobs.push(BlobJob { oid, commit, path }),
+            }
         });
         if timing {
             eprintln!("timing: history walk done at {:?}", t0.elapsed());
@@ -571,7 +653,16 @@ fn scan_history(
 
     // Where each blob of this repository was met; the scanners' results.
     let mut met: Vec<(Oid, Option<u32>, String)> = Vec::new();
-    for (job, r) in results {
+    let n_read = results.len();
+    results.extend(recalled);
+    for (n, (job, r)) in results.into_iter().enumerate() {
+        if n < n_read && r.error.is_none() {
+            read_now.push(ScannedBlob {
+                oid: job.oid,
+                notebook: is_notebook(&job.path),
+                result: r.clone(),
+            });
+        }
         out.stats.blobs += 1;
         out.stats.bytes += r.bytes;
         out.stats.skipped.binary += r.binary as u64;

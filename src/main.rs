@@ -16,6 +16,7 @@ fn main() {
         Command::InstallHook { repo, force } => command::hook::install_hook(&repo, force),
         Command::Rules(cmd) => command::rules::rules(cmd),
         Command::Revoke(args) => command::revoke::revoke(args),
+        Command::Merge(args) => command::merge::merge(args),
     };
     let code = match result {
         Ok(code) => code,

@@ -17,6 +17,7 @@ mod git_hook;
 mod git_pack;
 mod git_repos;
 mod html;
+mod org;
 mod output;
 mod readme;
 mod redaction;

@@ -22,11 +22,14 @@ use crate::{
     cli::GitArgs,
     config::{ConfigFile, CONFIG_FILE},
     finding::{sort_findings, Finding},
-    git_scan::{scan_git_each, GitMode},
+    git_scan::{scan_git_each, BlobMemory, GitMode, NoMemory},
     matcher::Matcher,
     progress::Progress,
+    repos::{self, ListedRepo, Place, Shard},
+    scan::ScanError,
     scan::ScanOutcome,
     source::git as gitsrc,
+    store::{rules_digest, Store, StoreMemory},
 };
 
 /// The root a repository's own `sprawl.toml` sits in: its work tree (none when bare).
@@ -83,11 +86,92 @@ impl RepoPolicy {
     }
 }
 
+/// The repositories of an org-wide run (`--repos-from`, `--shard`, `--shard-count`): the
+/// positional ones and the list's, this shard's only, remote ones mirrored into the clone
+/// cache. Returns paths, labels and identities, and a line for each repository that could
+/// not be had (the run goes on without it).
+fn org_repos(
+    args: &GitArgs,
+    errors: &mut Vec<ScanError>,
+) -> Result<(Vec<PathBuf>, Vec<String>, Vec<String>)> {
+    let mut listed: Vec<ListedRepo> = args
+        .repos
+        .iter()
+        .map(|p| repos::listed(&p.display().to_string(), Path::new("")))
+        .collect();
+    if let Some(f) = &args.repos_from {
+        for r in repos::read_list(f).map_err(|e| UsageError(format!("{e:#}")))? {
+            if !listed.iter().any(|l| l.identity == r.identity) {
+                listed.push(r);
+            }
+        }
+    }
+    let shard = match (&args.shard, args.shard_count) {
+        (Some(s), _) => Some(Shard::parse(s).map_err(|e| UsageError(format!("{e:#}")))?),
+        (None, Some(n)) => {
+            let k = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                UsageError(
+                    "--shard-count needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job), \
+                     or give --shard K/N"
+                        .into(),
+                )
+            })?;
+            let k: u64 = k
+                .trim()
+                .parse()
+                .map_err(|_| UsageError(format!("JOB_COMPLETION_INDEX `{k}` is not a number")))?;
+            Some(Shard::new(k, n).map_err(|e| UsageError(format!("{e:#}")))?)
+        }
+        (None, None) => None,
+    };
+    if let Some(s) = shard {
+        listed.retain(|r| s.holds(&r.identity));
+    }
+    let cache = args
+        .clone_cache
+        .clone()
+        .unwrap_or_else(gitsrc::clone::default_cache);
+    let (mut paths, mut labels, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+    for r in listed {
+        let path = match &r.place {
+            Place::Path(p) => p.clone(),
+            Place::Url(url) => match gitsrc::clone::mirror(url, &r.identity, &cache) {
+                Ok((p, warning)) => {
+                    if let Some(w) = warning {
+                        errors.push(ScanError {
+                            path: r.label.clone(),
+                            message: w,
+                        });
+                    }
+                    p
+                }
+                Err(e) => {
+                    errors.push(ScanError {
+                        path: r.label.clone(),
+                        message: format!("{e:#}"),
+                    });
+                    continue;
+                }
+            },
+        };
+        paths.push(path);
+        labels.push(r.label);
+        ids.push(r.identity);
+    }
+    Ok((paths, labels, ids))
+}
+
 pub fn git(args: GitArgs) -> Result<i32> {
-    let repos = if args.repos.is_empty() {
-        vec![PathBuf::from(".")]
+    let org = args.repos_from.is_some() || args.shard.is_some() || args.shard_count.is_some();
+    // Repositories of an org-wide run that could not be had (a clone that failed).
+    let mut unreachable: Vec<ScanError> = Vec::new();
+    let (repos, labels, identities) = if org {
+        let (p, l, i) = org_repos(&args, &mut unreachable)?;
+        (p, Some(l), Some(i))
+    } else if args.repos.is_empty() {
+        (vec![PathBuf::from(".")], None, None)
     } else {
-        args.repos.clone()
+        (args.repos.clone(), None, None)
     };
     let mode = if args.staged {
         GitMode::Staged
@@ -100,10 +184,19 @@ pub fn git(args: GitArgs) -> Result<i32> {
             all_objects: args.all_objects,
         }
     };
-    // Usage errors first, each one line naming the repository or revision.
+    // Usage errors first, each one line naming the repository or revision. In an org-wide
+    // run a repository that cannot be opened is reported with the findings, and the rest
+    // go on.
     let mut opened = Vec::with_capacity(repos.len());
     for p in &repos {
-        let repo = gitsrc::open(p).map_err(|e| UsageError(format!("{e:#}")))?;
+        let repo = match gitsrc::open(p) {
+            Ok(r) => r,
+            Err(_) if org => {
+                opened.push(None);
+                continue;
+            }
+            Err(e) => return Err(UsageError(format!("{e:#}")).into()),
+        };
         match &mode {
             GitMode::Staged if repo.is_bare() => {
                 return Err(UsageError(format!(
@@ -118,20 +211,29 @@ pub fn git(args: GitArgs) -> Result<i32> {
             }
             _ => {}
         }
-        opened.push(repo);
+        opened.push(Some(repo));
     }
 
     // --config applies to every repository; otherwise each repository's own sprawl.toml.
     let explicit = args.common.config.as_deref();
     let own: Vec<ConfigFile> = match explicit {
         Some(_) => Vec::new(),
-        None => opened.iter().map(own_config).collect::<Result<_>>()?,
+        None => opened
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .map_or_else(|| Ok(ConfigFile::default()), own_config)
+            })
+            .collect::<Result<_>>()?,
     };
-    let mut cfg = match explicit {
-        Some(p) => ConfigFile::load(p)?,
-        None => own_config(&opened[0])?,
+    // An org-wide run is one of several shards: every shard, and one process over the whole
+    // list, must build the same rules, so no repository's configuration is the run's.
+    let mut cfg = match (explicit, opened.first()) {
+        (Some(p), _) => ConfigFile::load(p)?,
+        (None, Some(Some(r))) if !org => own_config(r)?,
+        _ => ConfigFile::default(),
     };
-    let several = repos.len() > 1 && explicit.is_none();
+    let several = (repos.len() > 1 || org) && explicit.is_none();
     let mut common = args.common.clone();
     let mut policies = Vec::with_capacity(opened.len());
     for (i, repo) in opened.iter().enumerate() {
@@ -158,7 +260,8 @@ pub fn git(args: GitArgs) -> Result<i32> {
             Some(b) if several => Some(Baseline::load(b)?),
             _ => None,
         };
-        policies.push(RepoPolicy::new(c, config_root(repo).as_deref(), baseline)?);
+        let root = repo.as_ref().and_then(config_root);
+        policies.push(RepoPolicy::new(c, root.as_deref(), baseline)?);
     }
     let rules = if several {
         // Build the matcher with every rule some repository keeps; each drops its own.
@@ -180,14 +283,49 @@ pub fn git(args: GitArgs) -> Result<i32> {
         load_rules(&cfg, &common.rules)?
     };
     let matcher = Matcher::new(&rules)?;
+    // The store keys repositories by identity: the listed one, else the repository's own
+    // directory.
+    let identities = identities.unwrap_or_else(|| {
+        opened
+            .iter()
+            .zip(&repos)
+            .map(|(r, p)| {
+                let dir = r.as_ref().map_or(p.as_path(), |r| r.path());
+                dir.canonicalize()
+                    .unwrap_or_else(|_| dir.to_path_buf())
+                    .display()
+                    .to_string()
+            })
+            .collect()
+    });
     drop(opened);
 
     let staged = mode == GitMode::Staged;
-    let opts = git_options(&cfg, &common, repos, mode)?;
-    let progress = Progress::new(
-        !staged && !common.no_progress && io::stderr().is_terminal(),
-        "blobs",
-    );
+    let mut opts = git_options(&cfg, &common, repos, mode)?;
+    opts.labels = labels;
+    let bar = !staged && !common.no_progress && io::stderr().is_terminal();
+    let mut progress = Progress::new(bar, "blobs");
+    if org {
+        progress = progress.with_repos(opts.repos.len(), !bar);
+    }
+    let mut store = match &args.store {
+        Some(p) => Some(Store::open(p, &rules_digest(&rules, opts.max_file_size))?),
+        None => None,
+    };
+    let mut memory = store.as_mut().map(|store| StoreMemory {
+        labels: opts.labels.clone().unwrap_or_else(|| identities.clone()),
+        identities: identities.clone(),
+        store,
+        rules: rules
+            .rules
+            .iter()
+            .map(|r| (r.id.clone(), r.clone()))
+            .collect(),
+        recall_findings: !common.show_secrets && !common.validate,
+        errors: Vec::new(),
+        read: 0,
+        recalled: 0,
+    });
     // A baseline written from several repositories holds every finding, baselined or not.
     let write_all = match common.write_baseline.take() {
         Some(p) if several => Some(AtomicFile::create(&p, "baseline")?),
@@ -199,26 +337,57 @@ pub fn git(args: GitArgs) -> Result<i32> {
     let prepared = prepare(&common, &cfg)?;
     let mut everything: Vec<Finding> = Vec::new();
     let mut baselined = 0;
-    let mut outcome: ScanOutcome = scan_git_each(&matcher, &opts, &progress, &mut |i, label, o| {
-        if write_all.is_some() {
-            everything.extend(o.findings.iter().cloned().map(|mut f| {
-                if let Some(l) = label {
-                    f.location.path = format!("{l}/{}", f.location.path);
-                }
-                f
-            }));
-        }
-        baselined += policies[i].apply(&mut o.findings);
-        crate::codeowners::annotate(&mut o.findings, &opts.repos[i]);
-    });
+    let mut none = NoMemory;
+    let memory_used: &mut dyn BlobMemory = match memory.as_mut() {
+        Some(m) => m,
+        None => &mut none,
+    };
+    let mut outcome: ScanOutcome = scan_git_each(
+        &matcher,
+        &opts,
+        &progress,
+        memory_used,
+        &mut |i, label, o| {
+            if write_all.is_some() {
+                everything.extend(o.findings.iter().cloned().map(|mut f| {
+                    if let Some(l) = label {
+                        f.location.path = format!("{l}/{}", f.location.path);
+                    }
+                    f
+                }));
+            }
+            baselined += policies[i].apply(&mut o.findings);
+            crate::codeowners::annotate(&mut o.findings, &opts.repos[i]);
+        },
+    );
     progress.finish();
+    outcome.stats.errors += unreachable.len() as u64;
+    outcome.errors.extend(unreachable);
+    if let Some(m) = memory {
+        eprintln!(
+            "store {}: {} blobs read, {} known from earlier runs",
+            m.store.path().display(),
+            m.read,
+            outcome.stats.blobs.saturating_sub(m.read)
+        );
+        for e in m.errors {
+            outcome.stats.errors += 1;
+            outcome.errors.push(ScanError {
+                path: m.store.path().display().to_string(),
+                message: e,
+            });
+        }
+    }
     if let Some(mut f) = write_all {
         sort_findings(&mut everything);
         std::io::Write::write_all(&mut f, baseline::render(&everything).as_bytes())?;
         f.commit()?;
     }
     outcome.stats.baselined += baselined;
-    let scanned = outcome.errors.len() < opts.repos.len() || outcome.stats.blobs > 0;
+    // An empty shard scanned all it had to.
+    let scanned = outcome.errors.len() < opts.repos.len()
+        || outcome.stats.blobs > 0
+        || (org && opts.repos.is_empty());
     let code = finish(prepared, &matcher, outcome, &common, &cfg, scanned)?;
     if staged && code == EXIT_FINDINGS {
         eprintln!(

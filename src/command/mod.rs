@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod git;
 pub mod hook;
+pub mod merge;
 pub mod revoke;
 pub mod rules;
 pub mod scan;
@@ -321,6 +322,7 @@ pub fn git_options(
 ) -> Result<GitScanOptions> {
     Ok(GitScanOptions {
         repos,
+        labels: None,
         mode,
         max_file_size: max_file_size(common, cfg)?,
         threads: threads(common),

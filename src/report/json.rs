@@ -52,6 +52,9 @@ pub struct WireFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
     source: &'static str,
+    /// The repository's label, when the run scanned several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<&'a str>,
     location: WireLocation<'a>,
     git: Option<&'a GitProvenance>,
     /// When the token itself says it expires (offline: JWT `exp`, Bedrock, known lifetimes).
@@ -101,8 +104,8 @@ pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
         fingerprint: f.fingerprint.to_string(),
         redacted: &f.redacted,
         key_id: f.key_id.as_deref(),
-        hint: crate::inventory::hint::vendor_hint(&f.rule.provider, &f.secret)
-            .map(|h| h.to_string()),
+        hint: f.hint.as_ref().map(|h| h.to_string()),
+        repository: f.repository.as_deref(),
         secret: show_secrets.then(|| String::from_utf8_lossy(&f.secret).into_owned()),
         source: f.source.as_str(),
         location: WireLocation {

@@ -8,6 +8,7 @@
 //! - [`provenance`]: where a secret was introduced and last held, on first-parent lines
 //! - [`diff`]: the lines a range of commits, or the index, adds
 
+pub mod clone;
 pub mod diff;
 pub mod pack;
 pub mod provenance;

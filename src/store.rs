@@ -1,0 +1,582 @@
+//! The store (`--store FILE`): what history scans learned, kept across runs in one SQLite
+//! file. In: per repository, the blobs read with a rule-set digest and what each held; the
+//! findings each run reported. Out: the blobs a later run need not read again (scanned with
+//! the same rules), and per secret (fingerprint) every occurrence with the runs it was first
+//! and last seen in, and whether it is resolved (gone from HEAD, or from the history).
+//!
+//! The secret itself is never stored: a finding is kept as its fingerprint, redacted form,
+//! vendor hint, key id and place. A run that needs the secrets (`--show-secrets`,
+//! `--validate`) reads the blobs holding findings again. The schema is versioned with
+//! `PRAGMA user_version` and migrated forward; a store written by a newer sprawl is refused.
+//! Each repository's results are written in one transaction: a run stopped half-way leaves
+//! every repository either as it was or as this run saw it.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use anyhow::{bail, Context, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    expiry::{Basis, Expiry},
+    finding::{Finding, Fingerprint, Location},
+    git_scan::{BlobMemory, BlobResult, ScannedBlob},
+    rules::{Confidence, Rule, RuleSet},
+    scan::ScanOutcome,
+    source::{git::OidMap, CellPart, SourceKind},
+};
+
+/// Marks a SQLite file as a sprawl store (`PRAGMA application_id`, "sprw").
+pub const APPLICATION_ID: i32 = 0x7370_7277;
+
+/// Each schema version's migration from the one before (version = index + 1).
+pub const MIGRATIONS: &[&str] = &[
+    // 1: repositories, rule sets, runs, blobs read and their findings, occurrences.
+    "CREATE TABLE repo (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL,
+        last_run INTEGER
+     );
+     CREATE TABLE ruleset (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE);
+     CREATE TABLE run (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        ruleset INTEGER NOT NULL REFERENCES ruleset(id)
+     );
+     CREATE TABLE blob (
+        repo INTEGER NOT NULL REFERENCES repo(id),
+        oid BLOB NOT NULL,
+        ruleset INTEGER NOT NULL REFERENCES ruleset(id),
+        bytes INTEGER NOT NULL,
+        binary INTEGER NOT NULL,
+        too_large INTEGER NOT NULL,
+        allowed INTEGER NOT NULL,
+        notebook INTEGER NOT NULL,
+        PRIMARY KEY (repo, oid)
+     ) WITHOUT ROWID;
+     CREATE TABLE blob_finding (
+        repo INTEGER NOT NULL,
+        oid BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        finding TEXT NOT NULL,
+        PRIMARY KEY (repo, oid, seq)
+     ) WITHOUT ROWID;
+     CREATE TABLE occurrence (
+        repo INTEGER NOT NULL REFERENCES repo(id),
+        id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        redacted TEXT NOT NULL,
+        path TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        commit_id TEXT,
+        first_seen INTEGER NOT NULL REFERENCES run(id),
+        last_seen INTEGER NOT NULL REFERENCES run(id),
+        PRIMARY KEY (repo, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX occurrence_fingerprint ON occurrence (fingerprint);",
+    // 2: resolution: `head` (no longer in HEAD's tree), `gone` (no longer anywhere), and
+    // the run that saw it so.
+    "ALTER TABLE occurrence ADD COLUMN in_head INTEGER;
+     ALTER TABLE occurrence ADD COLUMN resolved TEXT;
+     ALTER TABLE occurrence ADD COLUMN resolved_run INTEGER REFERENCES run(id);",
+];
+
+/// The schema version this sprawl writes.
+pub fn schema_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// What a blob's findings depend on besides its content: every rule in force (as parsed),
+/// the streaming size, and this build of the matcher. A change of any rescans.
+pub fn rules_digest(rules: &RuleSet, max_file_size: u64) -> String {
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(max_file_size.to_le_bytes());
+    for r in &rules.rules {
+        h.update(serde_json::to_vec(&**r).unwrap_or_default());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// An open store, for one run.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    ruleset: i64,
+    run: i64,
+}
+
+impl Store {
+    /// Open (or create) the store at `path`, migrate it to this version, and start a run
+    /// with the rule set of `digest`.
+    pub fn open(path: &Path, digest: &str) -> Result<Store> {
+        let shown = path.display();
+        let conn = Connection::open(path).with_context(|| format!("opening the store {shown}"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let not_ours = |e: rusqlite::Error| {
+            anyhow::anyhow!("{shown} is not a sprawl store (not an SQLite database: {e})")
+        };
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(not_ours)?;
+        let app: i32 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(not_ours)?;
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(not_ours)?;
+        if app != APPLICATION_ID && (tables > 0 || version > 0) {
+            bail!("{shown} is not a sprawl store (an SQLite database of another program)");
+        }
+        if version > schema_version() {
+            bail!(
+                "the store {shown} was written by a newer sprawl (schema version {version}; \
+                 this sprawl reads up to {}): use that sprawl, or another --store file",
+                schema_version()
+            );
+        }
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            ruleset: 0,
+            run: 0,
+        };
+        store.migrate(version)?;
+        let tx = store.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO ruleset (digest) VALUES (?1)",
+            params![digest],
+        )?;
+        let ruleset: i64 = tx.query_row(
+            "SELECT id FROM ruleset WHERE digest = ?1",
+            params![digest],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO run (started_at, tool_version, ruleset) VALUES (?1, ?2, ?3)",
+            params![
+                crate::time::rfc3339(crate::expiry::now(), 0),
+                env!("CARGO_PKG_VERSION"),
+                ruleset
+            ],
+        )?;
+        let run = tx.last_insert_rowid();
+        tx.commit()
+            .with_context(|| format!("writing the store {shown}"))?;
+        store.ruleset = ruleset;
+        store.run = run;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bring the schema from `from` to this version, one transaction per step.
+    fn migrate(&mut self, from: i64) -> Result<()> {
+        let shown = self.path.display().to_string();
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            let to = i + 1;
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)
+                .with_context(|| format!("migrating the store {shown} to schema version {to}"))?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+            tx.pragma_update(None, "user_version", to as i64)?;
+            tx.commit()
+                .with_context(|| format!("migrating the store {shown} to schema version {to}"))?;
+        }
+        Ok(())
+    }
+
+    fn repo_id(&self, identity: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM repo WHERE identity = ?1",
+                params![identity],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The blobs `identity` had read with this run's rules. With `with_findings` false, only
+    /// blobs that held nothing (the rest are read again: the store has no secrets).
+    pub fn recall(
+        &self,
+        identity: &str,
+        rules: &HashMap<String, Arc<Rule>>,
+        with_findings: bool,
+    ) -> Result<OidMap<ScannedBlob>> {
+        let mut out = OidMap::default();
+        let Some(repo) = self.repo_id(identity)? else {
+            return Ok(out);
+        };
+        let mut findings: OidMap<Vec<Finding>> = OidMap::default();
+        let mut unreadable = crate::source::git::OidSet::default();
+        {
+            let mut q = self.conn.prepare(
+                "SELECT f.oid, f.finding FROM blob_finding f JOIN blob b
+                   ON b.repo = f.repo AND b.oid = f.oid
+                 WHERE f.repo = ?1 AND b.ruleset = ?2 ORDER BY f.oid, f.seq",
+            )?;
+            let mut rows = q.query(params![repo, self.ruleset])?;
+            while let Some(row) = rows.next()? {
+                let oid = oid_of(&row.get::<_, Vec<u8>>(0)?)?;
+                let text: String = row.get(1)?;
+                match serde_json::from_str::<StoredFinding>(&text)
+                    .ok()
+                    .and_then(|s| s.finding(rules))
+                {
+                    Some(f) => findings.entry(oid).or_default().push(f),
+                    None => {
+                        unreadable.insert(oid);
+                    }
+                }
+            }
+        }
+        let mut q = self.conn.prepare(
+            "SELECT oid, bytes, binary, too_large, allowed, notebook FROM blob
+             WHERE repo = ?1 AND ruleset = ?2",
+        )?;
+        let mut rows = q.query(params![repo, self.ruleset])?;
+        while let Some(row) = rows.next()? {
+            let oid = oid_of(&row.get::<_, Vec<u8>>(0)?)?;
+            let found = findings.remove(&oid).unwrap_or_default();
+            if unreadable.contains(&oid) || (!with_findings && !found.is_empty()) {
+                continue;
+            }
+            out.insert(
+                oid,
+                ScannedBlob {
+                    oid,
+                    notebook: row.get(5)?,
+                    result: BlobResult {
+                        bytes: row.get::<_, i64>(1)? as u64,
+                        binary: row.get(2)?,
+                        too_large: row.get(3)?,
+                        allowed: row.get::<_, i64>(4)? as u64,
+                        findings: found,
+                        error: None,
+                    },
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Record one repository's run in one transaction: the blobs read, and its findings as
+    /// occurrences (first / last seen, resolved when HEAD no longer holds one, or when this
+    /// run no longer found it at all).
+    pub fn learn(
+        &mut self,
+        identity: &str,
+        label: &str,
+        read: &[ScannedBlob],
+        findings: &[Finding],
+    ) -> Result<()> {
+        let run = self.run;
+        let ruleset = self.ruleset;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO repo (identity, label, last_run) VALUES (?1, ?2, ?3)
+             ON CONFLICT (identity) DO UPDATE SET label = excluded.label, last_run = excluded.last_run",
+            params![identity, label, run],
+        )?;
+        let repo: i64 = tx.query_row(
+            "SELECT id FROM repo WHERE identity = ?1",
+            params![identity],
+            |r| r.get(0),
+        )?;
+        {
+            let mut put_blob = tx.prepare_cached(
+                "INSERT OR REPLACE INTO blob
+                   (repo, oid, ruleset, bytes, binary, too_large, allowed, notebook)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut drop_findings =
+                tx.prepare_cached("DELETE FROM blob_finding WHERE repo = ?1 AND oid = ?2")?;
+            let mut put_finding = tx.prepare_cached(
+                "INSERT INTO blob_finding (repo, oid, seq, finding) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for b in read {
+                let oid = b.oid.as_bytes();
+                let r = &b.result;
+                put_blob.execute(params![
+                    repo,
+                    oid,
+                    ruleset,
+                    r.bytes as i64,
+                    r.binary,
+                    r.too_large,
+                    r.allowed as i64,
+                    b.notebook
+                ])?;
+                drop_findings.execute(params![repo, oid])?;
+                for (seq, f) in r.findings.iter().enumerate() {
+                    let text = serde_json::to_string(&StoredFinding::of(f))?;
+                    put_finding.execute(params![repo, oid, seq as i64, text])?;
+                }
+            }
+            let mut seen = tx.prepare_cached(
+                "INSERT INTO occurrence (repo, id, fingerprint, rule, redacted, path, line,
+                   commit_id, first_seen, last_seen, in_head, resolved, resolved_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, CASE WHEN ?11 IS NULL THEN NULL ELSE ?9 END)
+                 ON CONFLICT (repo, id) DO UPDATE SET
+                   last_seen = excluded.last_seen,
+                   in_head = excluded.in_head,
+                   resolved_run = CASE
+                     WHEN excluded.resolved IS NULL THEN NULL
+                     WHEN occurrence.resolved IS excluded.resolved THEN occurrence.resolved_run
+                     ELSE excluded.last_seen END,
+                   resolved = excluded.resolved",
+            )?;
+            for f in findings {
+                let in_head = f.git.as_ref().and_then(|g| g.in_head);
+                let resolved = (in_head == Some(false)).then_some("head");
+                seen.execute(params![
+                    repo,
+                    f.id(),
+                    f.fingerprint.to_string(),
+                    f.rule.id,
+                    f.redacted,
+                    f.location.path,
+                    f.location.line as i64,
+                    f.git.as_ref().map(|g| g.commit.as_str()),
+                    run,
+                    in_head,
+                    resolved
+                ])?;
+            }
+        }
+        tx.execute(
+            "UPDATE occurrence SET resolved = 'gone', resolved_run = ?2
+             WHERE repo = ?1 AND last_seen < ?2 AND resolved IS NOT 'gone'",
+            params![repo, run],
+        )?;
+        tx.commit()
+            .with_context(|| format!("writing the store {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+fn oid_of(bytes: &[u8]) -> Result<git2::Oid> {
+    git2::Oid::from_bytes(bytes).context("a blob id in the store is malformed")
+}
+
+/// A finding of a blob as the store keeps it: everything a report shows, never the secret.
+#[derive(Serialize, Deserialize)]
+struct StoredFinding {
+    rule: String,
+    fingerprint: String,
+    redacted: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+    source: String,
+    path: String,
+    line: u64,
+    column: u64,
+    end_line: u64,
+    end_column: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cell: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cell_line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cell_part: Option<String>,
+    confidence: Confidence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expiry: Option<StoredExpiry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredExpiry {
+    expires_at: Option<i64>,
+    issued_at: Option<i64>,
+    not_before: Option<i64>,
+    issuer: Option<String>,
+    subject: Option<String>,
+    from_token: bool,
+    lifetime_seconds: Option<i64>,
+    key_id: Option<String>,
+}
+
+impl StoredFinding {
+    fn of(f: &Finding) -> StoredFinding {
+        let l = &f.location;
+        StoredFinding {
+            rule: f.rule.id.clone(),
+            fingerprint: f.fingerprint.to_string(),
+            redacted: f.redacted.clone(),
+            key_id: f.key_id.clone(),
+            hint: f.hint.as_ref().map(|h| h.to_string()),
+            source: f.source.as_str().to_string(),
+            path: l.path.clone(),
+            line: l.line,
+            column: l.column,
+            end_line: l.end_line,
+            end_column: l.end_column,
+            cell: l.cell,
+            cell_line: l.cell_line,
+            cell_part: l.cell_part.map(|p| {
+                match p {
+                    CellPart::Source => "source",
+                    CellPart::Output => "output",
+                }
+                .to_string()
+            }),
+            confidence: f.confidence,
+            context: f.context.map(str::to_string),
+            expiry: f.expiry.as_ref().map(|e| StoredExpiry {
+                expires_at: e.expires_at,
+                issued_at: e.issued_at,
+                not_before: e.not_before,
+                issuer: e.issuer.clone(),
+                subject: e.subject.clone(),
+                from_token: e.basis == Basis::Token,
+                lifetime_seconds: e.lifetime_seconds,
+                key_id: e.key_id.clone(),
+            }),
+        }
+    }
+
+    /// The finding again, without its secret; `None` when its rule is not in force.
+    fn finding(self, rules: &HashMap<String, Arc<Rule>>) -> Option<Finding> {
+        let rule = rules.get(&self.rule)?.clone();
+        let source = match self.source.as_str() {
+            "git" => SourceKind::Git,
+            "notebook" => SourceKind::Notebook,
+            "file" => SourceKind::File,
+            "log" => SourceKind::Log,
+            _ => return None,
+        };
+        let context = match self.context.as_deref() {
+            None => None,
+            Some(c) => Some(
+                ["test", "fixture", "example", "docs"]
+                    .into_iter()
+                    .find(|k| *k == c)?,
+            ),
+        };
+        Some(Finding {
+            rule,
+            secret: Vec::new(),
+            fingerprint: Fingerprint::parse(&self.fingerprint)?,
+            redacted: self.redacted,
+            key_id: self.key_id,
+            hint: self.hint.as_deref().and_then(crate::inventory::Hint::parse),
+            repository: None,
+            source,
+            location: Location {
+                path: self.path,
+                line: self.line,
+                column: self.column,
+                end_line: self.end_line,
+                end_column: self.end_column,
+                cell: self.cell,
+                cell_line: self.cell_line,
+                cell_part: match self.cell_part.as_deref() {
+                    None => None,
+                    Some("source") => Some(CellPart::Source),
+                    Some("output") => Some(CellPart::Output),
+                    Some(_) => return None,
+                },
+            },
+            git: None,
+            expiry: self.expiry.map(|e| Expiry {
+                expires_at: e.expires_at,
+                issued_at: e.issued_at,
+                not_before: e.not_before,
+                issuer: e.issuer,
+                subject: e.subject,
+                basis: if e.from_token {
+                    Basis::Token
+                } else {
+                    Basis::Lifetime
+                },
+                lifetime_seconds: e.lifetime_seconds,
+                key_id: e.key_id,
+            }),
+            validation: None,
+            codeowners: Vec::new(),
+            confidence: self.confidence,
+            context,
+        })
+    }
+}
+
+/// The store as a history scan's memory: repository `i` is `identities[i]`.
+pub struct StoreMemory<'a> {
+    pub store: &'a mut Store,
+    pub identities: Vec<String>,
+    pub labels: Vec<String>,
+    pub rules: HashMap<String, Arc<Rule>>,
+    /// Whether blobs holding findings may be recalled (not when the run needs the secrets).
+    pub recall_findings: bool,
+    /// Problems with the store, one line each (the run goes on without it for that repo).
+    pub errors: Vec<String>,
+    /// Blobs read this run, and recalled from earlier runs.
+    pub read: u64,
+    pub recalled: u64,
+}
+
+impl BlobMemory for StoreMemory<'_> {
+    fn recall(&mut self, i: usize) -> OidMap<ScannedBlob> {
+        match self
+            .store
+            .recall(&self.identities[i], &self.rules, self.recall_findings)
+        {
+            Ok(m) => {
+                self.recalled += m.len() as u64;
+                m
+            }
+            Err(e) => {
+                self.errors.push(format!("{e:#}"));
+                OidMap::default()
+            }
+        }
+    }
+
+    fn learn(&mut self, i: usize, read: Vec<ScannedBlob>, outcome: &ScanOutcome) {
+        self.read += read.len() as u64;
+        if let Err(e) = self.store.learn(
+            &self.identities[i],
+            &self.labels[i],
+            &read,
+            &outcome.findings,
+        ) {
+            self.errors.push(format!("{e:#}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_is_at_the_latest_version_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.db");
+        drop(Store::open(&p, "d").unwrap());
+        let s = Store::open(&p, "d").unwrap();
+        let v: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, schema_version());
+        assert_eq!(s.run, 2);
+    }
+}
