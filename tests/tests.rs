@@ -7,6 +7,7 @@ mod audit_html;
 mod audit_kit;
 mod audit_validate;
 mod bad_input;
+mod deploy;
 mod detect_flood;
 mod detect_generic;
 mod expiry;
