@@ -40,7 +40,12 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading baseline {}", path.display()))?;
-        let file: BaselineFile = serde_json::from_str(&text)
+        Baseline::parse(&text, path)
+    }
+
+    /// A baseline's text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Baseline> {
+        let file: BaselineFile = serde_json::from_str(text)
             .with_context(|| format!("parsing baseline {}", path.display()))?;
         if file.schema != SCHEMA {
             bail!(

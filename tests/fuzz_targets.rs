@@ -137,7 +137,17 @@ fn run(name: &str, target: fn(&[u8]), seeds: Vec<Vec<u8>>, quick: usize) {
     bolero::check!()
         .with_type::<Input>()
         .with_iterations(n)
-        .for_each(|input| target(&mutate(&seeds, input)));
+        .for_each(|input| {
+            let data = mutate(&seeds, input);
+            // SPRAWL_FUZZ_DUMP=FILE keeps the input of a failure, to replay it by hand.
+            let outcome = std::panic::catch_unwind(|| target(&data));
+            if let Err(panic) = outcome {
+                if let Ok(path) = std::env::var("SPRAWL_FUZZ_DUMP") {
+                    let _ = std::fs::write(&path, &data);
+                }
+                std::panic::resume_unwind(panic);
+            }
+        });
     if iterations.is_some() {
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
@@ -395,6 +405,22 @@ fn stream_seeds() -> Vec<Vec<u8>> {
             .concat(),
         );
     }
+    // Found by a fuzz run: a connection string repeated on one 10 KB line without newlines,
+    // where matches of other rules span repetitions.
+    let alnum = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let password: Vec<u8> = (0..22u64)
+        .map(|i| alnum[(i * 2_654_435_761 % 991) as usize % alnum.len()])
+        .collect();
+    s.push(
+        [
+            &[73u8][..],
+            b"NEO4J_URI=neo4j+s://neo4j:",
+            &password,
+            b"@ab34.databases.neo4j.i\0\0\0\0\0eo4j.i\0\0\0\0\0e\xfao4j.i\0\0\0\0\0",
+        ]
+        .concat(),
+    );
+    s.push([&[83u8][..], b"discord_secret = \"", &password].concat());
     s
 }
 
