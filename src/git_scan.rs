@@ -106,11 +106,41 @@ pub struct ScannedBlob {
 pub trait BlobMemory {
     /// The blobs repository `i` (of `GitScanOptions::repos`) had scanned with these rules.
     fn recall(&mut self, i: usize) -> OidMap<ScannedBlob>;
-    /// Repository `i` is scanned: the blobs read for it this run (not those recalled), and
-    /// its findings once its own configuration applied (paths not yet labelled).
-    fn learn(&mut self, i: usize, read: Vec<ScannedBlob>, outcome: &ScanOutcome);
+    /// Repository `i` as the last run that walked it left it, when none of its refs has
+    /// moved since (the same refs reach the same objects: the same blobs, findings and
+    /// provenance), so that it need not be walked again.
+    fn unchanged(&mut self, _i: usize, _repo: &Repository) -> Option<Unchanged> {
+        None
+    }
+    /// Repository `i` is scanned (or was unchanged): see [`Learned`].
+    fn learn(&mut self, i: usize, learned: Learned<'_>);
     /// Repository `i` could not be scanned (what it had found stays as it was).
     fn failed(&mut self, _i: usize) {}
+}
+
+/// A repository whose refs have not moved since an earlier run: every blob its history
+/// reaches, and its findings before its configuration applies.
+pub struct Unchanged {
+    pub blobs: Vec<ScannedBlob>,
+    pub findings: Vec<Finding>,
+    pub commits: u64,
+}
+
+/// What one repository's scan gives a memory to keep.
+pub struct Learned<'a> {
+    /// The blobs read for it this run (not those recalled).
+    pub read: Vec<ScannedBlob>,
+    /// Whether its history was walked (false: [`BlobMemory::unchanged`] stood in for it).
+    pub walked: bool,
+    /// Every blob its history reaches, when the walk was complete (no problem, not
+    /// shallow) and no blob was left to an earlier repository of this run: what a later run
+    /// may take for the repository while its refs stay where they are.
+    pub reached: Option<Vec<Oid>>,
+    pub commits: u64,
+    /// Its findings before its own configuration applied, and the outcome after (paths not
+    /// yet labelled).
+    pub raw: &'a [Finding],
+    pub outcome: &'a ScanOutcome,
 }
 
 /// No store: every blob is read.
@@ -120,7 +150,40 @@ impl BlobMemory for NoMemory {
     fn recall(&mut self, _: usize) -> OidMap<ScannedBlob> {
         OidMap::default()
     }
-    fn learn(&mut self, _: usize, _: Vec<ScannedBlob>, _: &ScanOutcome) {}
+    fn learn(&mut self, _: usize, _: Learned<'_>) {}
+}
+
+/// The outcome of an unchanged repository, as its walk would give it: `None` when one of its
+/// blobs was already met in an earlier repository of this run (then it is walked, so that
+/// each blob is counted once, as in a run without a store).
+fn from_unchanged(
+    u: Unchanged,
+    scanned: &mut OidMap<Vec<Finding>>,
+    scanned_clean: &mut OidSet,
+) -> Option<ScanOutcome> {
+    if u.blobs
+        .iter()
+        .any(|b| scanned.contains_key(&b.oid) || scanned_clean.contains(&b.oid))
+    {
+        return None;
+    }
+    let mut out = ScanOutcome::default();
+    out.stats.commits = u.commits;
+    for b in u.blobs {
+        let r = b.result;
+        out.stats.blobs += 1;
+        out.stats.bytes += r.bytes;
+        out.stats.skipped.binary += r.binary as u64;
+        out.stats.skipped.too_large += r.too_large as u64;
+        out.stats.allowed += r.allowed;
+        if r.findings.is_empty() {
+            scanned_clean.insert(b.oid);
+        } else {
+            scanned.insert(b.oid, r.findings);
+        }
+    }
+    out.findings = u.findings;
+    Some(out)
 }
 
 /// [`scan_git`], handing each repository's own outcome (paths not yet prefixed with the
@@ -159,7 +222,16 @@ pub fn scan_git_each(
         };
         let label = prefix.then(|| given.cloned().unwrap_or_else(|| repo_label(&repo, path)));
         let mut read = Vec::new();
+        let mut reached = None;
+        let unchanged = match &opts.mode {
+            GitMode::History { all_objects: false } => memory
+                .unchanged(i, &repo)
+                .and_then(|u| from_unchanged(u, &mut scanned, &mut scanned_clean)),
+            _ => None,
+        };
+        let walked = unchanged.is_none();
         let result = match &opts.mode {
+            _ if !walked => Ok(unchanged.unwrap_or_default()),
             GitMode::History { all_objects } => scan_history(
                 matcher,
                 opts,
@@ -171,6 +243,7 @@ pub fn scan_git_each(
                     scanned_clean: &mut scanned_clean,
                     known: &memory.recall(i),
                     read: &mut read,
+                    reached: &mut reached,
                 },
                 progress,
             ),
@@ -179,8 +252,19 @@ pub fn scan_git_each(
         };
         match result {
             Ok(mut o) => {
+                let raw = o.findings.clone();
                 each(i, label.as_deref(), &mut o);
-                memory.learn(i, read, &o);
+                memory.learn(
+                    i,
+                    Learned {
+                        read,
+                        walked,
+                        reached,
+                        commits: o.stats.commits,
+                        raw: &raw,
+                        outcome: &o,
+                    },
+                );
                 for f in &mut o.findings {
                     f.location.path = with_label(label.as_deref(), &f.location.path);
                     f.repository.clone_from(&label);
@@ -238,6 +322,8 @@ struct History<'a> {
     scanned_clean: &'a mut OidSet,
     known: &'a OidMap<ScannedBlob>,
     read: &'a mut Vec<ScannedBlob>,
+    /// Set to every blob reached, when the walk was complete and alone (see `Learned`).
+    reached: &'a mut Option<Vec<Oid>>,
 }
 
 /// Scan one blob: whole when it is at most `max` bytes, else streamed in windows like a
@@ -512,6 +598,7 @@ fn scan_history(
         scanned_clean,
         known,
         read: read_now,
+        reached,
     } = shared;
     let mut out = ScanOutcome::default();
     let shown = path.display().to_string();
@@ -655,6 +742,15 @@ fn scan_history(
     let mut met: Vec<(Oid, Option<u32>, String)> = Vec::new();
     let n_read = results.len();
     results.extend(recalled);
+    let complete = earlier.is_empty()
+        && walk.problems.is_empty()
+        && !walk.shallow
+        && !all_objects
+        && out.errors.is_empty()
+        && results.iter().all(|(_, r)| r.error.is_none());
+    if complete {
+        *reached = Some(results.iter().map(|(j, _)| j.oid).collect());
+    }
     for (n, (job, r)) in results.into_iter().enumerate() {
         if n < n_read && r.error.is_none() {
             read_now.push(ScannedBlob {

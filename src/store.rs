@@ -25,11 +25,44 @@ use sha2::{Digest, Sha256};
 use crate::{
     expiry::{Basis, Expiry},
     finding::{Finding, Fingerprint, Location},
-    git_scan::{BlobMemory, BlobResult, ScannedBlob},
+    git_scan::{BlobMemory, BlobResult, Learned, ScannedBlob, Unchanged},
     rules::{Confidence, Rule, RuleSet},
-    scan::ScanOutcome,
-    source::{git::OidMap, CellPart, SourceKind},
+    source::{git::OidMap, CellPart, GitProvenance, SourceKind},
 };
+
+/// What a repository's history scan depends on besides object contents (which never change
+/// under an id): every ref and where it points, HEAD, and the shallow and graft lists.
+pub fn refs_digest(repo: &git2::Repository) -> Option<String> {
+    let mut refs: Vec<(Vec<u8>, String)> = Vec::new();
+    for r in repo.references().ok()? {
+        let r = r.ok()?;
+        let to = match (r.target(), r.symbolic_target_bytes()) {
+            (Some(oid), _) => oid.to_string(),
+            (None, Some(t)) => format!("-> {}", String::from_utf8_lossy(t)),
+            (None, None) => return None,
+        };
+        refs.push((r.name_bytes().to_vec(), to));
+    }
+    refs.sort();
+    let mut h = Sha256::new();
+    for (name, to) in &refs {
+        h.update(name);
+        h.update([0]);
+        h.update(to.as_bytes());
+        h.update([0]);
+    }
+    let head = repo.find_reference("HEAD").ok()?;
+    match (head.target(), head.symbolic_target_bytes()) {
+        (Some(oid), _) => h.update(oid.as_bytes()),
+        (_, Some(t)) => h.update(t),
+        _ => {}
+    }
+    for f in ["shallow", "info/grafts"] {
+        h.update([1]);
+        h.update(std::fs::read(repo.commondir().join(f)).unwrap_or_default());
+    }
+    Some(hex::encode(h.finalize()))
+}
 
 /// Marks a SQLite file as a sprawl store (`PRAGMA application_id`, "sprw").
 pub const APPLICATION_ID: i32 = 0x7370_7277;
@@ -87,6 +120,17 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE occurrence ADD COLUMN in_head INTEGER;
      ALTER TABLE occurrence ADD COLUMN resolved TEXT;
      ALTER TABLE occurrence ADD COLUMN resolved_run INTEGER REFERENCES run(id);",
+    // 3: each repository as its last complete walk left it: the digest of its refs, every
+    // blob reached (20-byte ids end to end) and its findings, for runs where no ref moved.
+    "CREATE TABLE repo_state (
+        repo INTEGER PRIMARY KEY REFERENCES repo(id),
+        ruleset INTEGER NOT NULL REFERENCES ruleset(id),
+        refs TEXT NOT NULL,
+        run INTEGER NOT NULL REFERENCES run(id),
+        commits INTEGER NOT NULL,
+        blobs BLOB NOT NULL,
+        findings TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this sprawl writes.
@@ -282,6 +326,7 @@ impl Store {
         label: &str,
         read: &[ScannedBlob],
         findings: &[Finding],
+        state: StateChange<'_>,
     ) -> Result<()> {
         let run = self.run;
         let ruleset = self.ruleset;
@@ -362,9 +407,101 @@ impl Store {
              WHERE repo = ?1 AND last_seen < ?2 AND resolved IS NOT 'gone'",
             params![repo, run],
         )?;
+        match state {
+            StateChange::Keep => {}
+            StateChange::Forget => {
+                tx.execute("DELETE FROM repo_state WHERE repo = ?1", params![repo])?;
+            }
+            StateChange::Save {
+                refs,
+                commits,
+                reached,
+                raw,
+            } => {
+                let blobs: Vec<u8> = reached.iter().flat_map(|o| o.as_bytes().to_vec()).collect();
+                let stored: Vec<StoredFinding> = raw.iter().map(StoredFinding::of).collect();
+                tx.execute(
+                    "INSERT OR REPLACE INTO repo_state (repo, ruleset, refs, run, commits, blobs, findings)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        repo,
+                        ruleset,
+                        refs,
+                        run,
+                        commits as i64,
+                        blobs,
+                        serde_json::to_string(&stored)?
+                    ],
+                )?;
+            }
+        }
         tx.commit()
             .with_context(|| format!("writing the store {}", self.path.display()))?;
         Ok(())
+    }
+}
+
+/// What a run does to a repository's saved state (see migration 3).
+pub enum StateChange<'a> {
+    /// Not walked: the state it was taken from stays.
+    Keep,
+    /// Walked, but not completely: no state.
+    Forget,
+    Save {
+        refs: &'a str,
+        commits: u64,
+        reached: &'a [git2::Oid],
+        /// Findings before the repository's configuration applied.
+        raw: &'a [Finding],
+    },
+}
+
+impl Store {
+    /// Repository `identity` as its last complete walk left it, when its refs digest is
+    /// still `refs` and the rules are this run's: every blob it reached (`None` if one of
+    /// them is not recalled) and its findings.
+    pub fn unchanged(
+        &self,
+        identity: &str,
+        refs: &str,
+        rules: &HashMap<String, Arc<Rule>>,
+    ) -> Result<Option<Unchanged>> {
+        let Some(repo) = self.repo_id(identity)? else {
+            return Ok(None);
+        };
+        let row: Option<(i64, Vec<u8>, String)> = self
+            .conn
+            .query_row(
+                "SELECT commits, blobs, findings FROM repo_state
+                 WHERE repo = ?1 AND ruleset = ?2 AND refs = ?3",
+                params![repo, self.ruleset, refs],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((commits, ids, findings)) = row else {
+            return Ok(None);
+        };
+        let stored: Vec<StoredFinding> = serde_json::from_str(&findings)?;
+        let Some(findings) = stored
+            .into_iter()
+            .map(|f| f.finding(rules))
+            .collect::<Option<Vec<Finding>>>()
+        else {
+            return Ok(None);
+        };
+        let mut known = self.recall(identity, rules, true)?;
+        let mut blobs = Vec::with_capacity(ids.len() / 20);
+        for id in ids.chunks(20) {
+            match known.remove(&oid_of(id)?) {
+                Some(b) => blobs.push(b),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(Unchanged {
+            blobs,
+            findings,
+            commits: commits as u64,
+        }))
     }
 }
 
@@ -399,6 +536,20 @@ struct StoredFinding {
     context: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expiry: Option<StoredExpiry>,
+    /// Provenance, for a repository's findings (none for a blob's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    git: Option<StoredGit>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredGit {
+    commit: String,
+    author: String,
+    email: String,
+    date: String,
+    summary: String,
+    in_head: Option<bool>,
+    last_commit: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -449,6 +600,15 @@ impl StoredFinding {
                 lifetime_seconds: e.lifetime_seconds,
                 key_id: e.key_id.clone(),
             }),
+            git: f.git.as_ref().map(|g| StoredGit {
+                commit: g.commit.clone(),
+                author: g.author.clone(),
+                email: g.email.clone(),
+                date: g.date.clone(),
+                summary: g.summary.clone(),
+                in_head: g.in_head,
+                last_commit: g.last_commit.clone(),
+            }),
         }
     }
 
@@ -494,7 +654,15 @@ impl StoredFinding {
                     Some(_) => return None,
                 },
             },
-            git: None,
+            git: self.git.map(|g| GitProvenance {
+                commit: g.commit,
+                author: g.author,
+                email: g.email,
+                date: g.date,
+                summary: g.summary,
+                in_head: g.in_head,
+                last_commit: g.last_commit,
+            }),
             expiry: self.expiry.map(|e| Expiry {
                 expires_at: e.expires_at,
                 issued_at: e.issued_at,
@@ -530,6 +698,10 @@ pub struct StoreMemory<'a> {
     /// Blobs read this run, and recalled from earlier runs.
     pub read: u64,
     pub recalled: u64,
+    /// Repositories not walked because no ref had moved.
+    pub unchanged: u64,
+    /// Each repository's refs digest, taken before its walk.
+    pub refs: HashMap<usize, String>,
 }
 
 impl BlobMemory for StoreMemory<'_> {
@@ -549,13 +721,44 @@ impl BlobMemory for StoreMemory<'_> {
         }
     }
 
-    fn learn(&mut self, i: usize, read: Vec<ScannedBlob>, outcome: &ScanOutcome) {
-        self.read += read.len() as u64;
+    fn unchanged(&mut self, i: usize, repo: &git2::Repository) -> Option<Unchanged> {
+        let refs = refs_digest(repo)?;
+        self.refs.insert(i, refs.clone());
+        if !self.recall_findings {
+            return None;
+        }
+        match self
+            .store
+            .unchanged(&self.identities[i], &refs, &self.rules)
+        {
+            Ok(u) => u,
+            Err(e) => {
+                self.errors.push(format!("{e:#}"));
+                None
+            }
+        }
+    }
+
+    fn learn(&mut self, i: usize, l: Learned<'_>) {
+        self.read += l.read.len() as u64;
+        self.unchanged += !l.walked as u64;
+        let refs = self.refs.remove(&i);
+        let state = match (&l.reached, &refs) {
+            _ if !l.walked => StateChange::Keep,
+            (Some(reached), Some(refs)) => StateChange::Save {
+                refs,
+                commits: l.commits,
+                reached,
+                raw: l.raw,
+            },
+            _ => StateChange::Forget,
+        };
         if let Err(e) = self.store.learn(
             &self.identities[i],
             &self.labels[i],
-            &read,
-            &outcome.findings,
+            &l.read,
+            &l.outcome.findings,
+            state,
         ) {
             self.errors.push(format!("{e:#}"));
         }

@@ -30,6 +30,13 @@ fn git_run(dir: &Path, args: &[&str]) -> (Value, i32, String) {
 
 /// The blobs read and known from the store, from the run's summary line.
 fn store_counts(stderr: &str) -> (u64, u64) {
+    let n = store_summary(stderr);
+    (n[0], n[1])
+}
+
+/// The numbers of the store's summary line: blobs read, blobs known, repositories
+/// unchanged, repositories.
+fn store_summary(stderr: &str) -> Vec<u64> {
     let line = stderr
         .lines()
         .find(|l| l.starts_with("store ") && l.contains(" blobs read, "))
@@ -40,7 +47,7 @@ fn store_counts(stderr: &str) -> (u64, u64) {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().unwrap())
         .collect();
-    (nums[0], nums[1])
+    nums
 }
 
 /// A report without what differs from run to run (its duration).
@@ -117,10 +124,28 @@ fn a_second_run_with_the_store_reads_only_new_blobs_and_reports_what_a_full_scan
     assert_eq!(known, first["stats"]["blobs"].as_u64().unwrap());
     assert_eq!(findings(&second).len(), 2);
 
-    // Nothing new: nothing read, the same report.
+    // Nothing new: nothing read, nothing walked (no ref moved), the same report.
     let (third, _, err) = git_run(dir.path(), &["r", "--store", s]);
-    assert_eq!(store_counts(&err).0, 0, "{err}");
-    assert_eq!(comparable(third), comparable(second));
+    assert_eq!(store_summary(&err), [0, known + read, 1, 1], "{err}");
+    assert_eq!(comparable(third), comparable(second.clone()));
+    // The repository's configuration still applies to what the store recalls (a rule it
+    // disables changes the rule set, so excludes here).
+    std::fs::write(
+        dir.path().join("r/sprawl.toml"),
+        "[scan]\nexclude = [\"config/\"]\n",
+    )
+    .unwrap();
+    let (fourth, _, err) = git_run(dir.path(), &["r", "--store", s]);
+    assert_eq!(store_summary(&err)[2], 1, "{err}");
+    assert_eq!(rules_of(&fourth), ["openai.project-key"]);
+    std::fs::remove_file(dir.path().join("r/sprawl.toml")).unwrap();
+    // --show-secrets needs the secrets: the blobs holding them are read again.
+    let (shown, _, err) = git_run(dir.path(), &["r", "--store", s, "--show-secrets"]);
+    assert_eq!(store_summary(&err)[..3], [2, known + read - 2, 0], "{err}");
+    assert_eq!(
+        findings(&shown)[0]["secret"].as_str().map(str::len),
+        Some(k1.len())
+    );
 
     // The store holds no secret.
     let bytes = std::fs::read(&store).unwrap();
@@ -130,6 +155,40 @@ fn a_second_run_with_the_store_reads_only_new_blobs_and_reports_what_a_full_scan
             "a secret is in the store"
         );
     }
+}
+
+#[test]
+fn repositories_sharing_blobs_count_each_blob_once_with_the_store_as_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = github_key("store-shared-blob");
+    for name in ["alpha", "beta"] {
+        let repo = Repository::init(dir.path().join(name)).unwrap();
+        commit(
+            &repo,
+            &[
+                ("shared.py", Some(&format!("t = \"{k}\"\n"))),
+                (name, Some(name)),
+            ],
+            name,
+            "Bob",
+        );
+    }
+    let s = dir.path().join("s.db");
+    let s = s.to_str().unwrap();
+    let (plain, _, _) = git_run(dir.path(), &["alpha", "beta"]);
+    for round in 0..3 {
+        let (v, code, err) = git_run(dir.path(), &["alpha", "beta", "--store", s]);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(
+            comparable(v),
+            comparable(plain.clone()),
+            "round {round}: {err}"
+        );
+    }
+    // In the other order too.
+    let (plain, _, _) = git_run(dir.path(), &["beta", "alpha"]);
+    let (v, _, err) = git_run(dir.path(), &["beta", "alpha", "--store", s]);
+    assert_eq!(comparable(v), comparable(plain), "{err}");
 }
 
 #[test]
@@ -588,4 +647,139 @@ fn forty_repositories_in_four_shard_processes_merge_into_the_single_process_repo
         grown.iter().filter(|(_, l)| l.contains("svc-new")).count(),
         1
     );
+}
+
+/// `/usr/bin/time -f '%e %M'` around a command: (wall seconds, peak RSS in MiB), and its
+/// exit code.
+fn timed(dir: &Path, args: &[&str], env: &[(&str, String)]) -> (f64, f64, i32) {
+    let fig = dir.join(".time");
+    let mut c = Std::new("/usr/bin/time");
+    c.current_dir(dir)
+        .args(["-f", "%e %M", "-o"])
+        .arg(&fig)
+        .arg(sprawl_bin())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let code = c.status().unwrap().code().unwrap_or(-1);
+    // A non-zero exit adds a line before the figures.
+    let text = std::fs::read_to_string(&fig).unwrap();
+    let mut it = text.lines().last().unwrap_or_default().split_whitespace();
+    let wall: f64 = it.next().unwrap().parse().unwrap();
+    let kib: f64 = it.next().unwrap().parse().unwrap();
+    (wall, kib / 1024.0, code)
+}
+
+/// Acceptance 3 of issue 14, at scale: SPRAWL_SIM_REPOS (10,000) small generated
+/// repositories through 4 shards (each with its store), merge and audit; wall time and
+/// peak RSS per stage, store sizes, and a second round with the stores. Prints figures
+/// (use a release build: `cargo test --release --test tests simulation -- --ignored
+/// --nocapture`).
+#[test]
+#[ignore]
+fn simulation_of_an_organisation_of_ten_thousand_repositories() {
+    let n: usize = std::env::var("SPRAWL_SIM_REPOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let t = std::time::Instant::now();
+    let mut list = String::new();
+    for i in 0..n {
+        let name = format!("r{i:05}");
+        let d = root.join("repos").join(&name);
+        let repo = Repository::init(&d).unwrap();
+        let mut files: Vec<(String, String)> = vec![
+            ("README.md".into(), format!("# {name}\n")),
+            ("src/main.py".into(), format!("print({i})\n")),
+        ];
+        if i % 10 == 0 {
+            files.push((
+                "deploy/.env".into(),
+                format!("GITHUB_TOKEN={}\n", github_key(&format!("sim-{i}"))),
+            ));
+        }
+        let refs: Vec<(&str, Option<&str>)> = files
+            .iter()
+            .map(|(p, b)| (p.as_str(), Some(b.as_str())))
+            .collect();
+        commit(&repo, &refs, "init", "Bob");
+        commit(
+            &repo,
+            &[("src/main.py", Some(&format!("print({i} + 1)\n")))],
+            "edit",
+            "Alice",
+        );
+        list.push_str(&format!("repos/{name}\n"));
+    }
+    std::fs::write(root.join("repos.txt"), &list).unwrap();
+    std::fs::write(root.join("inventory.json"), "[]").unwrap();
+    println!(
+        "generated {n} repositories in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
+    for round in ["first", "second (stores)"] {
+        let mut reports = Vec::new();
+        for k in 0..4 {
+            let out = format!("shard-{k}.json");
+            let store = format!("shard-{k}.db");
+            let (wall, rss, code) = timed(
+                root,
+                &[
+                    "git",
+                    "--repos-from",
+                    "repos.txt",
+                    "--shard-count",
+                    "4",
+                    "--store",
+                    &store,
+                    "--no-progress",
+                    "--format",
+                    "json",
+                    "-o",
+                    &out,
+                ],
+                &[("JOB_COMPLETION_INDEX", k.to_string())],
+            );
+            assert!(matches!(code, 0 | 1));
+            let size = std::fs::metadata(root.join(&store)).unwrap().len();
+            println!(
+                "{round}: shard {k}: {wall:.1}s, peak RSS {rss:.0} MiB, store {:.1} MiB",
+                size as f64 / (1 << 20) as f64
+            );
+            reports.push(out);
+        }
+        let mut args = vec!["merge".to_string()];
+        args.extend(reports.iter().cloned());
+        args.extend(["-o".into(), "merged.json".into()]);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (wall, rss, code) = timed(root, &a, &[]);
+        assert_eq!(code, 1);
+        println!("{round}: merge: {wall:.1}s, peak RSS {rss:.0} MiB");
+        let (wall, rss, _) = timed(
+            root,
+            &[
+                "audit",
+                "--now",
+                "2026-06-01",
+                "--inventory",
+                "inventory.json",
+                "merged.json",
+                "--format",
+                "json",
+                "-o",
+                "audit.json",
+            ],
+            &[],
+        );
+        println!("{round}: audit: {wall:.1}s, peak RSS {rss:.0} MiB");
+        let merged: Value =
+            serde_json::from_slice(&std::fs::read(root.join("merged.json")).unwrap()).unwrap();
+        assert_eq!(findings(&merged).len(), n.div_ceil(10));
+    }
 }

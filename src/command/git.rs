@@ -325,6 +325,8 @@ pub fn git(args: GitArgs) -> Result<i32> {
         errors: Vec::new(),
         read: 0,
         recalled: 0,
+        unchanged: 0,
+        refs: Default::default(),
     });
     // A baseline written from several repositories holds every finding, baselined or not.
     let write_all = match common.write_baseline.take() {
@@ -365,10 +367,13 @@ pub fn git(args: GitArgs) -> Result<i32> {
     outcome.errors.extend(unreachable);
     if let Some(m) = memory {
         eprintln!(
-            "store {}: {} blobs read, {} known from earlier runs",
+            "store {}: {} blobs read, {} known from earlier runs; {} of {} repositories \
+             unchanged since (not walked)",
             m.store.path().display(),
             m.read,
-            outcome.stats.blobs.saturating_sub(m.read)
+            outcome.stats.blobs.saturating_sub(m.read),
+            m.unchanged,
+            opts.repos.len()
         );
         for e in m.errors {
             outcome.stats.errors += 1;
