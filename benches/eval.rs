@@ -101,6 +101,38 @@ fn names(provider: &str, kind: Kind) -> (String, String, String) {
     (upper, lower, camel)
 }
 
+/// The value around the secret at `at` in an example line: the quoted string it is in, else
+/// what follows the line's first `=` or `: `, else (or when that holds a space, as a header's
+/// `Bearer …` does) the secret alone.
+fn assigned_value(text: &str, at: std::ops::Range<usize>) -> String {
+    let v = value_around(text, at.clone());
+    if v.contains(char::is_whitespace) {
+        text[at].to_string()
+    } else {
+        v
+    }
+}
+
+fn value_around(text: &str, at: std::ops::Range<usize>) -> String {
+    let line_start = text[..at.start].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = text[at.end..].find('\n').map_or(text.len(), |p| at.end + p);
+    let before = &text[line_start..at.start];
+    let after = &text[at.end..line_end];
+    for q in ['"', '\''] {
+        if let (Some(open), Some(close)) = (before.rfind(q), after.find(q)) {
+            return text[line_start + open + 1..at.end + close].to_string();
+        }
+    }
+    let op = [before.find('='), before.find(": ").map(|p| p + 1)]
+        .into_iter()
+        .flatten()
+        .min();
+    match op {
+        Some(p) => text[line_start + p + 1..line_end].trim().to_string(),
+        None => text[at].to_string(),
+    }
+}
+
 fn place(tpl: &str, n: &(String, String, String), v: &str) -> String {
     tpl.replace("{N}", &n.0)
         .replace("{n}", &n.1)
@@ -302,6 +334,9 @@ fn main() {
     let mut missed: BTreeMap<String, usize> = BTreeMap::new();
     let mut lookalike = (0usize, 0usize);
     let mut flagged_kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut flagged_rules: BTreeMap<String, usize> = BTreeMap::new();
+    // SPRAWL_EVAL_FLAGGED=1 prints every flagged look-alike placement.
+    let show_flagged = std::env::var_os("SPRAWL_EVAL_FLAGGED").is_some();
     for rule in &set.rules {
         let family = rule.provider.clone();
         for seed in 0..SEEDS {
@@ -327,7 +362,10 @@ fn main() {
             else {
                 continue;
             };
-            let value = text[hit.secret.clone()].to_string();
+            let secret = text[hit.secret.clone()].to_string();
+            // What a user assigns: the key itself, or for a secret that needs its context (a
+            // password inside a connection string) the whole value it sits in.
+            let value = assigned_value(&text, hit.secret.clone());
             let n = names(&rule.provider, rule.kind);
             let placements: Vec<(String, String)> = if value.contains('\n') || rule.multiline {
                 // Multi-line and context-bearing formats are placed as written.
@@ -354,21 +392,28 @@ fn main() {
                 e.1 += 1;
                 groups.entry(g).or_default().1 += 1;
                 let got = reported(&m, file, placed.as_bytes(), &mut s);
-                if got.iter().any(|(_, sec)| sec == value.as_bytes()) {
+                if got.iter().any(|(_, sec)| sec == secret.as_bytes()) {
                     e.0 += 1;
                     groups.entry(g).or_default().0 += 1;
                 } else {
                     *missed.entry(format!("{} in {file}", rule.id)).or_default() += 1;
                 }
             }
-            if seed == 0 && !value.contains('\n') && !rule.multiline {
+            if seed == 0 && !value.contains('\n') && !rule.multiline && value == secret {
                 for (kind, fake) in look_alikes(&value, &mut rng) {
                     for (file, tpl) in CONTEXTS {
                         lookalike.1 += 1;
                         let placed = place(tpl, &n, &fake);
-                        if !reported(&m, file, placed.as_bytes(), &mut s).is_empty() {
+                        let got = reported(&m, file, placed.as_bytes(), &mut s);
+                        if !got.is_empty() {
                             lookalike.0 += 1;
                             *flagged_kinds.entry(kind).or_default() += 1;
+                            if show_flagged {
+                                println!("flagged: {} {kind} in {file}: {placed:?} by {got:?}", rule.id);
+                            }
+                            for (id, _) in got {
+                                *flagged_rules.entry(format!("{id} ({kind})")).or_default() += 1;
+                            }
                         }
                     }
                 }
@@ -378,9 +423,13 @@ fn main() {
     for _ in 0..40 {
         for (kind, text) in free_look_alikes(&mut rng) {
             lookalike.1 += 1;
-            if !reported(&m, "config/app.env", text.as_bytes(), &mut s).is_empty() {
+            let got = reported(&m, "config/app.env", text.as_bytes(), &mut s);
+            if !got.is_empty() {
                 lookalike.0 += 1;
                 *flagged_kinds.entry(kind).or_default() += 1;
+                for (id, _) in got {
+                    *flagged_rules.entry(format!("{id} ({kind})")).or_default() += 1;
+                }
             }
         }
     }
@@ -458,6 +507,12 @@ fn main() {
     );
     for (k, n) in &flagged_kinds {
         println!("  {k:<20} {n}");
+    }
+    let mut by_rule: Vec<(&String, &usize)> = flagged_rules.iter().collect();
+    by_rule.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    println!("  most flagging rules:");
+    for (k, n) in by_rule.iter().take(25) {
+        println!("    {k:<50} {n}");
     }
     println!(
         "\nclean files: {clean_files} read, {clean_flagged} flagged outside tests/fixtures ({:.2} %), {clean_fixture} with a key in a test or fixture",

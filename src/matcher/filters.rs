@@ -133,6 +133,9 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
     if secret.first() == Some(&b'<') && secret.last() == Some(&b'>') {
         return true;
     }
+    if says_fake(secret) {
+        return true;
+    }
     // A variable or template reference: $VAR, %(name)s, {name}; not a crypt(3) hash ($6$…).
     if (matches!(secret.first(), Some(b'$' | b'{')) && !is_crypt_hash(secret))
         || secret.starts_with(b"%(")
@@ -179,6 +182,21 @@ pub fn is_placeholder(secret: &[u8], strict: bool) -> bool {
     fake_body(secret)
 }
 
+/// Words a value uses to say it is not a real key, in one case (`INVALID`, `fake`): in a
+/// random base62 body one turns up by chance in well under one key in 10^4.
+const FAKE_WORDS: &[&[u8]] = &[b"invalid", b"fake", b"notreal", b"not_real", b"not-real"];
+
+/// Does the value say it is invalid or fake (`sk-proj-INVALID…`, `…_FAKE_…`)?
+fn says_fake(secret: &[u8]) -> bool {
+    FAKE_WORDS.iter().any(|w| {
+        secret.windows(w.len()).any(|x| {
+            x == *w
+                || (x.len() == w.len()
+                    && x.iter().zip(w.iter()).all(|(a, b)| *a == b.to_ascii_uppercase()))
+        })
+    })
+}
+
 /// A Windows / MSBuild environment reference: `%NUGET_PASSWORD%`.
 fn is_percent_variable(secret: &[u8]) -> bool {
     secret.len() >= 3
@@ -201,12 +219,21 @@ fn fake_body(secret: &[u8]) -> bool {
     if body.len() >= 6 && body.iter().all(|&b| b == body[0]) {
         return true;
     }
-    // A run of 8 ascending characters (`12345678`, `abcdefgh`, `7890` wrapping) at the end.
+    // A run of 8 ascending characters (`12345678`, `abcdefgh`, `7890` wrapping) at the end,
+    // or of 10 anywhere in the body (`…1234567890abcdef…`): one in 10^14 random bodies.
+    let ascending = |w: &[u8]| w[1] == w[0] + 1 || (w[0] == b'9' && w[1] == b'0');
     let tail = &secret[secret.len().saturating_sub(8)..];
-    tail.len() == 8
-        && tail
-            .windows(2)
-            .all(|w| w[1] == w[0] + 1 || (w[0] == b'9' && w[1] == b'0'))
+    if tail.len() == 8 && tail.windows(2).all(ascending) {
+        return true;
+    }
+    let mut run = 1;
+    for w in body.windows(2) {
+        run = if ascending(w) { run + 1 } else { 1 };
+        if run >= 10 {
+            return true;
+        }
+    }
+    false
 }
 
 /// `api.internal.example.net`, `db-1.prod.svc`: lower-case labels and dots, a letter TLD.
@@ -347,5 +374,30 @@ mod tests {
             }
         }
         assert!(named <= 5, "{named} of 10000 random values taken for names");
+    }
+
+    #[test]
+    fn values_that_say_they_are_fake_or_run_in_order() {
+        let body = crate::rules::template::expand("{{alnum:40}}", &mut Rng::new(3));
+        assert!(!is_placeholder(format!("sk-proj-{body}").as_bytes(), false));
+        for fake in [
+            format!("sk-proj-INVALID{body}"),
+            format!("ck-{body}fake"),
+            format!("bb_live_{}_NOTREAL", &body[..20]),
+            format!("m0-1234567890abcdefghij{}", &body[..12]),
+        ] {
+            assert!(is_placeholder(fake.as_bytes(), false), "{fake}");
+        }
+        // A word in mixed case, or a short run, is what random bodies hold.
+        assert!(!is_placeholder(format!("sk-{}FaKe{}", &body[..10], &body[10..]).as_bytes(), false));
+        assert!(!is_placeholder(format!("sk-{}1234567{}", &body[..10], &body[10..]).as_bytes(), false));
+        // Random bodies almost never say fake or run ten in order.
+        let said = (0..20000)
+            .filter(|&seed| {
+                let v = crate::rules::template::expand("{{alnum:48}}", &mut Rng::new(seed));
+                says_fake(v.as_bytes()) || fake_body(v.as_bytes())
+            })
+            .count();
+        assert!(said <= 2, "{said} of 20000 random keys taken for fakes");
     }
 }

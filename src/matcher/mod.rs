@@ -12,6 +12,7 @@ pub mod confidence;
 pub mod filters;
 
 use std::{
+    collections::HashMap,
     ops::Range,
     sync::{Arc, OnceLock},
 };
@@ -20,7 +21,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use anyhow::{bail, Context, Result};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
-use crate::rules::{Confidence, Rule, RuleSet};
+use crate::rules::{Confidence, Kind, Rule, RuleSet};
 
 /// How far a single-line rule's window reaches either side of a keyword hit, at most.
 const LINE_REACH: usize = 1024;
@@ -38,6 +39,13 @@ pub struct CompiledRule {
     secret_group: usize,
     key_id_group: Option<usize>,
     name_group: Option<usize>,
+    /// Literal starts of the secret that mark a key format (`sk-ant-`, `ghs_`), from the
+    /// regex of the secret group.
+    secret_prefixes: Vec<Vec<u8>>,
+    /// The secret group's pattern alone, anchored at both ends: does a value have this
+    /// rule's format? Compiled on first use.
+    secret_pattern: String,
+    secret_only: OnceLock<Option<Regex>>,
 }
 
 impl CompiledRule {
@@ -45,6 +53,14 @@ impl CompiledRule {
         self.regex.get_or_init(|| {
             build_regex(&self.rule.regex).expect("checked when the matcher was built")
         })
+    }
+
+    /// Is `value`, whole, in this rule's secret format?
+    fn has_format(&self, value: &[u8]) -> bool {
+        self.secret_only
+            .get_or_init(|| build_regex(&format!("^(?:{})$", self.secret_pattern)).ok())
+            .as_ref()
+            .is_some_and(|r| r.is_match(value))
     }
 }
 
@@ -79,10 +95,22 @@ pub struct Matcher {
     /// For each automaton pattern, the rules that listed it as a keyword.
     owners: Vec<Vec<usize>>,
     rules: Vec<CompiledRule>,
-    /// Prefixes that specific rules' keys start with (`gsk_`, `xoxb-`, `AKIA`): a generic
-    /// match whose value starts with one was rejected by that provider's own rule.
-    known_prefixes: Vec<Vec<u8>>,
+    /// Prefixes that specific rules' keys start with (`gsk_`, `xoxb-`, `AKIA`), each with
+    /// the rule: a generic match whose value starts with one and has none of its rules'
+    /// formats was rejected by that provider's own rule.
+    known_prefixes: Vec<(Vec<u8>, usize)>,
+    /// Providers (lower case, letters and digits only) with rules for API keys or tokens,
+    /// each rule with its kind (bit 0 keys, bit 1 tokens). A generic match whose name names
+    /// one (`QDRANT_API_KEY`) and whose value has none of those rules' formats is not that
+    /// provider's key: the provider's rules decide.
+    provider_formats: HashMap<Vec<u8>, Vec<(u8, usize)>>,
 }
+
+/// Provider names that are also everyday words in variable names.
+const PROVIDER_WORDS: &[&str] = &["generic", "age", "line", "front", "readme", "modal", "ramp"];
+
+const FORMAT_KEY: u8 = 1;
+const FORMAT_TOKEN: u8 = 2;
 
 impl Matcher {
     pub fn new(set: &RuleSet) -> Result<Matcher> {
@@ -134,21 +162,46 @@ impl Matcher {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .context("building the keyword automaton")?;
-        let mut known_prefixes: Vec<Vec<u8>> = set
-            .rules
-            .iter()
-            .filter(|r| r.priority >= confidence::GENERIC_PRIORITY)
-            .flat_map(|r| r.keywords.iter())
-            .filter(|k| is_prefix_keyword(k))
-            .map(|k| k.as_bytes().to_vec())
-            .collect();
+        let mut known_prefixes: Vec<(Vec<u8>, usize)> = Vec::new();
+        for (idx, r) in rules.iter().enumerate() {
+            if r.rule.priority < confidence::GENERIC_PRIORITY {
+                continue;
+            }
+            let keywords = r.rule.keywords.iter().filter(|k| is_prefix_keyword(k));
+            known_prefixes.extend(keywords.map(|k| (k.as_bytes().to_vec(), idx)));
+            known_prefixes.extend(r.secret_prefixes.iter().map(|p| (p.clone(), idx)));
+        }
         known_prefixes.sort();
         known_prefixes.dedup();
+        let mut provider_formats: HashMap<Vec<u8>, Vec<(u8, usize)>> = HashMap::new();
+        for (idx, r) in set
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.priority >= confidence::GENERIC_PRIORITY)
+        {
+            let bit = match r.kind {
+                Kind::ApiKey | Kind::AdminKey => FORMAT_KEY,
+                Kind::Token => FORMAT_TOKEN,
+                _ => continue,
+            };
+            let name: Vec<u8> = r
+                .provider
+                .bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|b| b.to_ascii_lowercase())
+                .collect();
+            if name.len() < 3 || PROVIDER_WORDS.iter().any(|w| w.as_bytes() == name) {
+                continue;
+            }
+            provider_formats.entry(name).or_default().push((bit, idx));
+        }
         Ok(Matcher {
             automaton,
             owners,
             rules,
             known_prefixes,
+            provider_formats,
         })
     }
 
@@ -267,9 +320,7 @@ impl Matcher {
             if filters::is_placeholder(secret, rule.rule.strict_placeholders) {
                 continue;
             }
-            if rule.rule.priority < confidence::GENERIC_PRIORITY
-                && self.known_prefixes.iter().any(|p| secret.starts_with(p))
-            {
+            if rule.rule.priority < confidence::GENERIC_PRIORITY && self.prefix_rejects(secret) {
                 continue;
             }
             // A UUID between slashes is a path segment (`/apps/<uuid>/`), not a key.
@@ -278,6 +329,11 @@ impl Matcher {
             }
             if let Some((ns, ne)) = rule.name_group.and_then(|g| locs.get(g)) {
                 let name = &buf[ns..ne];
+                if rule.rule.priority < confidence::GENERIC_PRIORITY
+                    && self.named_provider_rejects(name, secret)
+                {
+                    continue;
+                }
                 let stop = rule.rule.ignore_names_ending.iter().any(|end| {
                     name.len() >= end.len()
                         && name[name.len() - end.len()..].eq_ignore_ascii_case(end.as_bytes())
@@ -304,6 +360,65 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// Does `value` start like a key format (`gsk_`, `sk-ant-`) that none of the rules
+    /// owning that prefix finds it in? Then it is not such a key, and a generic rule must
+    /// not report it either. (In the format, it stays: the owning rule may have wanted a
+    /// keyword the line lacks.)
+    fn prefix_rejects(&self, value: &[u8]) -> bool {
+        let mut owners = self
+            .known_prefixes
+            .iter()
+            .filter(|(p, _)| value.starts_with(p))
+            .peekable();
+        owners.peek().is_some() && owners.all(|&(_, r)| !self.rules[r].has_format(value))
+    }
+
+    /// Does a variable name say "this is a PROVIDER key/token" (`QDRANT_API_KEY`,
+    /// `linodeToken`) for a provider with rules for that kind, none of which has `value`'s
+    /// format? (A value in the format is kept: the provider's rule may have wanted another
+    /// name before it.)
+    fn named_provider_rejects(&self, name: &[u8], value: &[u8]) -> bool {
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        let mut cur = Vec::new();
+        for (i, &b) in name.iter().enumerate() {
+            let hump = i > 0 && b.is_ascii_uppercase() && name[i - 1].is_ascii_lowercase();
+            if !b.is_ascii_alphanumeric() || hump {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            if b.is_ascii_alphanumeric() {
+                cur.push(b.to_ascii_lowercase());
+            }
+        }
+        if !cur.is_empty() {
+            words.push(cur);
+        }
+        let wants = words.iter().fold(0u8, |acc, w| {
+            acc | match w.as_slice() {
+                b"key" | b"apikey" => FORMAT_KEY,
+                b"token" | b"pat" => FORMAT_TOKEN,
+                _ => 0,
+            }
+        });
+        if wants == 0 {
+            return false;
+        }
+        let rejects = |w: &[u8]| {
+            self.provider_formats.get(w).is_some_and(|rules| {
+                let mut of_kind = rules.iter().filter(|(bit, _)| bit & wants != 0).peekable();
+                of_kind.peek().is_some()
+                    && of_kind.all(|&(_, r)| !self.rules[r].has_format(value))
+            })
+        };
+        words.iter().any(|w| rejects(w))
+            || words
+                .windows(2)
+                .any(|p| rejects(&[p[0].as_slice(), p[1].as_slice()].concat()))
+    }
+}
+
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
@@ -327,6 +442,35 @@ fn capture_names(hir: &regex_syntax::hir::Hir, names: &mut Vec<(u32, String)>) {
         HirKind::Repetition(r) => capture_names(&r.sub, names),
         _ => {}
     }
+}
+
+/// The pattern inside capture group `index`.
+fn capture_sub(hir: &regex_syntax::hir::Hir, index: u32) -> Option<&regex_syntax::hir::Hir> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) if c.index == index => Some(&c.sub),
+        HirKind::Capture(c) => capture_sub(&c.sub, index),
+        HirKind::Concat(v) | HirKind::Alternation(v) => {
+            v.iter().find_map(|h| capture_sub(h, index))
+        }
+        HirKind::Repetition(r) => capture_sub(&r.sub, index),
+        _ => None,
+    }
+}
+
+/// The literal starts of a secret pattern that look like a key format's prefix (four or more
+/// characters ending in `_`, `-` or `.`, or all capitals: `sk-ant-`, `glpat-`, `AKIA`).
+fn format_prefixes(sub: &regex_syntax::hir::Hir) -> Vec<Vec<u8>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(sub);
+    let Some(lits) = seq.literals() else {
+        return Vec::new();
+    };
+    lits.iter()
+        .map(|l| l.as_bytes())
+        .filter(|p| p.len() >= 4 && std::str::from_utf8(p).is_ok_and(is_prefix_keyword))
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 /// Check a rule's regex (syntax, the `secret` group) without compiling it.
@@ -369,12 +513,18 @@ fn compile(rule: &Rule) -> Result<CompiledRule> {
         })?;
         let _ = regex.set(built);
     }
+    let sub = capture_sub(&hir, secret_group as u32);
+    let secret_prefixes = sub.map(format_prefixes).unwrap_or_default();
+    let secret_pattern = sub.map(|h| h.to_string()).unwrap_or_default();
     Ok(CompiledRule {
         rule: rule.clone().into(),
         regex,
         secret_group,
         key_id_group: group("key_id"),
         name_group: group("name"),
+        secret_prefixes,
+        secret_pattern,
+        secret_only: OnceLock::new(),
     })
 }
 
