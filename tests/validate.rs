@@ -222,7 +222,7 @@ fn provider(s: &Seen, _n: usize, seen: &Mutex<HashMap<String, usize>>) -> Answer
             200,
             &format!(r#"{{"account":"{}"}}"#, auth.trim_start_matches("Bearer ")),
         ),
-        "invalid0" => Answer::json(401, r#"{"error":"bad key"}"#),
+        "badkey00" => Answer::json(401, r#"{"error":"bad key"}"#),
         "server50" => Answer::json(503, "{}"),
         "slow0000" => {
             let mut a = Answer::json(200, "{}");
@@ -290,7 +290,7 @@ fn each_status_through_the_mock_and_no_secret_in_any_result() {
     let mock = Mock::start(move |s, n| provider(s, n, &counts));
     std::env::set_var(TEST_BASE_URL_VAR, &mock.base);
     let tags = [
-        "valid000", "echo0000", "invalid0", "server50", "slow0000", "limited0", "always42",
+        "valid000", "echo0000", "badkey00", "server50", "slow0000", "limited0", "always42",
         "redirect", "samehost",
     ];
     let keys: Vec<String> = tags.iter().map(|t| test_key(t, t)).collect();
@@ -326,7 +326,7 @@ fn each_status_through_the_mock_and_no_secret_in_any_result() {
     assert_eq!(v.status, Status::Valid);
     assert_eq!(v.identity["account"], "acme-prod");
     assert_eq!(v.identity["scopes"], "read,write");
-    assert_eq!(status_of("invalid0").status, Status::Invalid);
+    assert_eq!(status_of("badkey00").status, Status::Invalid);
     let u = status_of("server50");
     assert_eq!((u.status, u.http_status), (Status::Unknown, Some(503)));
     let t = status_of("slow0000");
@@ -516,7 +516,7 @@ fn text_sarif_and_csv_show_validation() {
     let mock = Mock::start(move |s, n| provider(s, n, &counts));
     let tree = tempfile::tempdir().unwrap();
     let other = tempfile::tempdir().unwrap();
-    let k = test_key("invalid0", "formats");
+    let k = test_key("badkey00", "formats");
     write_tree(tree.path(), &[("a.env", format!("KEY={k}\n").as_bytes())]);
     let rules = rules_file(other.path());
     for (format, want) in [
@@ -767,7 +767,7 @@ fn git_validate_checks_history_findings() {
     let mock = Mock::start(move |s, n| provider(s, n, &counts));
     let dir = tempfile::tempdir().unwrap();
     let repo = git2::Repository::init(dir.path()).unwrap();
-    let k = test_key("invalid0", "git");
+    let k = test_key("badkey00", "git");
     std::fs::write(dir.path().join("a.env"), format!("KEY={k}\n")).unwrap();
     let mut index = repo.index().unwrap();
     index.add_path(Path::new("a.env")).unwrap();
