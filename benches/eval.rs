@@ -75,6 +75,52 @@ fn group(origin: &str, id: &str) -> &'static str {
     }
 }
 
+/// The name an example line assigns its secret to (`SECRET_KEY_BASE` in
+/// `SECRET_KEY_BASE=…`, `DB_PASSWORD` in `define('DB_PASSWORD', '…')`), if it has one.
+fn example_name(text: &str, at: std::ops::Range<usize>) -> Option<String> {
+    let line_start = text[..at.start].rfind('\n').map_or(0, |p| p + 1);
+    let before = &text[line_start..at.start];
+    let op = before.find(['=', ':', ','])?;
+    let name: String = before[..op]
+        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ']' | ')'))
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    // Two words or more (`DB_PASSWORD`, `secretKeyBase`); a bare `key` says too little.
+    let words = name.contains('_')
+        || name.chars().zip(name.chars().skip(1)).any(|(a, b)| a.is_ascii_lowercase() && b.is_ascii_uppercase());
+    (name.len() >= 3 && words).then_some(name)
+}
+
+/// A name in the three spellings of the contexts: upper snake, lower snake, camel.
+fn spellings(name: &str) -> (String, String, String) {
+    let mut snake = String::new();
+    for (i, ch) in name.chars().enumerate() {
+        if ch.is_ascii_uppercase() && i > 0 && name[..i].ends_with(|c: char| c.is_ascii_lowercase()) {
+            snake.push('_');
+        }
+        snake.push(ch.to_ascii_lowercase());
+    }
+    let upper = snake.to_ascii_uppercase();
+    let mut camel = String::new();
+    let mut up = false;
+    for ch in snake.chars() {
+        if ch == '_' {
+            up = !camel.is_empty();
+        } else if up {
+            camel.push(ch.to_ascii_uppercase());
+            up = false;
+        } else {
+            camel.push(ch);
+        }
+    }
+    (upper, snake, camel)
+}
+
 fn names(provider: &str, kind: Kind) -> (String, String, String) {
     let suffix = match kind {
         Kind::Password => "password",
@@ -102,8 +148,8 @@ fn names(provider: &str, kind: Kind) -> (String, String, String) {
 }
 
 /// The value around the secret at `at` in an example line: the quoted string it is in, else
-/// what follows the line's first `=` or `: `, else (or when that holds a space, as a header's
-/// `Bearer …` does) the secret alone.
+/// what follows the line's first `=` or `: `, else the word it is in; the secret alone when
+/// that holds a space (a header's `Bearer …`).
 fn assigned_value(text: &str, at: std::ops::Range<usize>) -> String {
     let v = value_around(text, at.clone());
     if v.contains(char::is_whitespace) {
@@ -129,7 +175,12 @@ fn value_around(text: &str, at: std::ops::Range<usize>) -> String {
         .min();
     match op {
         Some(p) => text[line_start + p + 1..line_end].trim().to_string(),
-        None => text[at].to_string(),
+        // No assignment: the word it is in (a URL with a password).
+        None => {
+            let s = before.rfind(char::is_whitespace).map_or(0, |p| p + 1);
+            let e = after.find(char::is_whitespace).unwrap_or(after.len());
+            text[line_start + s..at.end + e].to_string()
+        }
     }
 }
 
@@ -337,6 +388,8 @@ fn main() {
     let mut flagged_rules: BTreeMap<String, usize> = BTreeMap::new();
     // SPRAWL_EVAL_FLAGGED=1 prints every flagged look-alike placement.
     let show_flagged = std::env::var_os("SPRAWL_EVAL_FLAGGED").is_some();
+    // SPRAWL_EVAL_MISSED=2 prints every missed placement as well as the counts.
+    let show_missed = std::env::var("SPRAWL_EVAL_MISSED").is_ok_and(|v| v == "2");
     for rule in &set.rules {
         let family = rule.provider.clone();
         for seed in 0..SEEDS {
@@ -366,7 +419,19 @@ fn main() {
             // What a user assigns: the key itself, or for a secret that needs its context (a
             // password inside a connection string) the whole value it sits in.
             let value = assigned_value(&text, hit.secret.clone());
-            let n = names(&rule.provider, rule.kind);
+            // A key its rule finds on its own goes under a name of the provider's; a secret
+            // whose rule needs the name before it (`SECRET_KEY_BASE`, `define('DB_PASSWORD'`)
+            // under its example's name.
+            let rule_idx = m.rules().iter().position(|c| c.rule.id == rule.id).unwrap();
+            let self_identifying = m
+                .scan(format!(" {secret} ").as_bytes(), &mut s)
+                .iter()
+                .any(|r| r.rule == rule_idx);
+            let n = (!self_identifying)
+                .then(|| example_name(&text, hit.secret.clone()))
+                .flatten()
+                .map(|name| spellings(&name))
+                .unwrap_or_else(|| names(&rule.provider, rule.kind));
             let placements: Vec<(String, String)> = if value.contains('\n') || rule.multiline {
                 // Multi-line and context-bearing formats are placed as written.
                 vec![
@@ -396,6 +461,9 @@ fn main() {
                     e.0 += 1;
                     groups.entry(g).or_default().0 += 1;
                 } else {
+                    if show_missed {
+                        println!("missed: {} in {file}: {placed:?} got {got:?}", rule.id);
+                    }
                     *missed.entry(format!("{} in {file}", rule.id)).or_default() += 1;
                 }
             }
