@@ -92,7 +92,10 @@ fn example_name(text: &str, at: std::ops::Range<usize>) -> Option<String> {
         .collect();
     // Two words or more (`DB_PASSWORD`, `secretKeyBase`); a bare `key` says too little.
     let words = name.contains('_')
-        || name.chars().zip(name.chars().skip(1)).any(|(a, b)| a.is_ascii_lowercase() && b.is_ascii_uppercase());
+        || name
+            .chars()
+            .zip(name.chars().skip(1))
+            .any(|(a, b)| a.is_ascii_lowercase() && b.is_ascii_uppercase());
     (name.len() >= 3 && words).then_some(name)
 }
 
@@ -100,7 +103,8 @@ fn example_name(text: &str, at: std::ops::Range<usize>) -> Option<String> {
 fn spellings(name: &str) -> (String, String, String) {
     let mut snake = String::new();
     for (i, ch) in name.chars().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 && name[..i].ends_with(|c: char| c.is_ascii_lowercase()) {
+        if ch.is_ascii_uppercase() && i > 0 && name[..i].ends_with(|c: char| c.is_ascii_lowercase())
+        {
             snake.push('_');
         }
         snake.push(ch.to_ascii_lowercase());
@@ -477,7 +481,10 @@ fn main() {
                             lookalike.0 += 1;
                             *flagged_kinds.entry(kind).or_default() += 1;
                             if show_flagged {
-                                println!("flagged: {} {kind} in {file}: {placed:?} by {got:?}", rule.id);
+                                println!(
+                                    "flagged: {} {kind} in {file}: {placed:?} by {got:?}",
+                                    rule.id
+                                );
                             }
                             for (id, _) in got {
                                 *flagged_rules.entry(format!("{id} ({kind})")).or_default() += 1;

@@ -213,6 +213,11 @@ pub struct GitArgs {
     #[arg(long, value_name = "DIR")]
     pub clone_cache: Option<PathBuf>,
 
+    /// Keep the clone cache under SIZE (e.g. 200GiB): after the clones and fetches, mirrors
+    /// this run does not use are deleted, least recently used first.
+    #[arg(long, value_name = "SIZE")]
+    pub clone_cache_max: Option<String>,
+
     /// Scan only shard K of N (0 ≤ K < N) of the repositories: each repository's shard is
     /// decided by a hash of its identity, so adding one moves no other.
     #[arg(long, value_name = "K/N", conflicts_with = "shard_count")]

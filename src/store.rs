@@ -8,8 +8,9 @@
 //! vendor hint, key id and place. A run that needs the secrets (`--show-secrets`,
 //! `--validate`) reads the blobs holding findings again. The schema is versioned with
 //! `PRAGMA user_version` and migrated forward; a store written by a newer sprawl is refused.
-//! Each repository's results are written in one transaction: a run stopped half-way leaves
-//! every repository either as it was or as this run saw it.
+//! Each repository's results are written whole or not at all (a savepoint; repositories are
+//! committed in batches): a run stopped half-way leaves every repository either as it was or
+//! as this run saw it.
 
 use std::{
     collections::HashMap,
@@ -157,6 +158,15 @@ pub struct Store {
     path: PathBuf,
     ruleset: i64,
     run: i64,
+    /// The open batch: when it began, and how many repositories it holds.
+    batch: Option<(std::time::Instant, usize)>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Every repository in the batch is whole (savepoints): keep them.
+        let _ = self.commit();
+    }
 }
 
 impl Store {
@@ -193,6 +203,7 @@ impl Store {
             path: path.to_path_buf(),
             ruleset: 0,
             run: 0,
+            batch: None,
         };
         store.migrate(version)?;
         let tx = store.conn.transaction()?;
@@ -317,9 +328,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Record one repository's run in one transaction: the blobs read, and its findings as
-    /// occurrences (first / last seen, resolved when HEAD no longer holds one, or when this
-    /// run no longer found it at all).
+    /// Record one repository's run, all of it or nothing (a savepoint): the blobs read, and
+    /// its findings as occurrences (first / last seen, resolved when HEAD no longer holds
+    /// one, or when this run no longer found it at all). Repositories are committed in
+    /// batches (every 64, or every 2 seconds, and at the end): a run stopped half-way keeps
+    /// every repository of the batches committed, whole, and the next run scans the others.
     pub fn learn(
         &mut self,
         identity: &str,
@@ -328,28 +341,68 @@ impl Store {
         findings: &[Finding],
         state: StateChange<'_>,
     ) -> Result<()> {
+        let shown = self.path.display().to_string();
+        if self.batch.is_none() {
+            self.conn.execute_batch("BEGIN")?;
+            self.batch = Some((std::time::Instant::now(), 0));
+        }
+        self.conn.execute_batch("SAVEPOINT repo")?;
+        match self.write_repo(identity, label, read, findings, state) {
+            Ok(()) => self.conn.execute_batch("RELEASE repo")?,
+            Err(e) => {
+                self.conn.execute_batch("ROLLBACK TO repo; RELEASE repo")?;
+                return Err(e.context(format!("writing {label} to the store {shown}")));
+            }
+        }
+        if let Some((since, n)) = &mut self.batch {
+            *n += 1;
+            if *n >= 64 || since.elapsed() > std::time::Duration::from_secs(2) {
+                self.commit()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commit the repositories recorded so far.
+    pub fn commit(&mut self) -> Result<()> {
+        if self.batch.take().is_some() {
+            self.conn
+                .execute_batch("COMMIT")
+                .with_context(|| format!("writing the store {}", self.path.display()))?;
+        }
+        Ok(())
+    }
+
+    fn write_repo(
+        &self,
+        identity: &str,
+        label: &str,
+        read: &[ScannedBlob],
+        findings: &[Finding],
+        state: StateChange<'_>,
+    ) -> Result<()> {
         let run = self.run;
         let ruleset = self.ruleset;
-        let tx = self.conn.transaction()?;
-        tx.execute(
+        self.conn.execute(
             "INSERT INTO repo (identity, label, last_run) VALUES (?1, ?2, ?3)
              ON CONFLICT (identity) DO UPDATE SET label = excluded.label, last_run = excluded.last_run",
             params![identity, label, run],
         )?;
-        let repo: i64 = tx.query_row(
+        let repo: i64 = self.conn.query_row(
             "SELECT id FROM repo WHERE identity = ?1",
             params![identity],
             |r| r.get(0),
         )?;
         {
-            let mut put_blob = tx.prepare_cached(
+            let mut put_blob = self.conn.prepare_cached(
                 "INSERT OR REPLACE INTO blob
                    (repo, oid, ruleset, bytes, binary, too_large, allowed, notebook)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            let mut drop_findings =
-                tx.prepare_cached("DELETE FROM blob_finding WHERE repo = ?1 AND oid = ?2")?;
-            let mut put_finding = tx.prepare_cached(
+            let mut drop_findings = self
+                .conn
+                .prepare_cached("DELETE FROM blob_finding WHERE repo = ?1 AND oid = ?2")?;
+            let mut put_finding = self.conn.prepare_cached(
                 "INSERT INTO blob_finding (repo, oid, seq, finding) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for b in read {
@@ -371,7 +424,7 @@ impl Store {
                     put_finding.execute(params![repo, oid, seq as i64, text])?;
                 }
             }
-            let mut seen = tx.prepare_cached(
+            let mut seen = self.conn.prepare_cached(
                 "INSERT INTO occurrence (repo, id, fingerprint, rule, redacted, path, line,
                    commit_id, first_seen, last_seen, in_head, resolved, resolved_run)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, CASE WHEN ?11 IS NULL THEN NULL ELSE ?9 END)
@@ -402,7 +455,7 @@ impl Store {
                 ])?;
             }
         }
-        tx.execute(
+        self.conn.execute(
             "UPDATE occurrence SET resolved = 'gone', resolved_run = ?2
              WHERE repo = ?1 AND last_seen < ?2 AND resolved IS NOT 'gone'",
             params![repo, run],
@@ -410,7 +463,8 @@ impl Store {
         match state {
             StateChange::Keep => {}
             StateChange::Forget => {
-                tx.execute("DELETE FROM repo_state WHERE repo = ?1", params![repo])?;
+                self.conn
+                    .execute("DELETE FROM repo_state WHERE repo = ?1", params![repo])?;
             }
             StateChange::Save {
                 refs,
@@ -420,7 +474,7 @@ impl Store {
             } => {
                 let blobs: Vec<u8> = reached.iter().flat_map(|o| o.as_bytes().to_vec()).collect();
                 let stored: Vec<StoredFinding> = raw.iter().map(StoredFinding::of).collect();
-                tx.execute(
+                self.conn.execute(
                     "INSERT OR REPLACE INTO repo_state (repo, ruleset, refs, run, commits, blobs, findings)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
@@ -435,8 +489,6 @@ impl Store {
                 )?;
             }
         }
-        tx.commit()
-            .with_context(|| format!("writing the store {}", self.path.display()))?;
         Ok(())
     }
 }

@@ -783,3 +783,46 @@ fn simulation_of_an_organisation_of_ten_thousand_repositories() {
         assert_eq!(findings(&merged).len(), n.div_ceil(10));
     }
 }
+
+#[test]
+fn the_clone_cache_is_capped_by_deleting_mirrors_this_run_does_not_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = small_repo(dir.path(), "one");
+    let b = small_repo(dir.path(), "two");
+    let both = format!("file://{}\nfile://{}\n", a.display(), b.display());
+    std::fs::write(dir.path().join("both.txt"), both).unwrap();
+    std::fs::write(
+        dir.path().join("one.txt"),
+        format!("file://{}\n", a.display()),
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let c = cache.to_str().unwrap();
+    let run = |list: &str| {
+        git_run(
+            dir.path(),
+            &[
+                "--repos-from",
+                list,
+                "--clone-cache",
+                c,
+                "--clone-cache-max",
+                "1KiB",
+            ],
+        )
+    };
+    // Both in use: over the cap, both kept, and said so.
+    let (v, _, err) = run("both.txt");
+    assert_eq!(findings(&v).len(), 2, "{err}");
+    assert!(err.contains("over --clone-cache-max"), "{err}");
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
+    // Only one in use: the other goes.
+    let (v, _, err) = run("one.txt");
+    assert_eq!(findings(&v).len(), 1, "{err}");
+    let left: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].contains("_one-"), "{left:?}");
+}

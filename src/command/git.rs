@@ -158,6 +158,13 @@ fn org_repos(
         labels.push(r.label);
         ids.push(r.identity);
     }
+    if let Some(max) = &args.clone_cache_max {
+        let max = crate::config::parse_size(max)
+            .map_err(|e| UsageError(format!("--clone-cache-max: {e:#}")))?;
+        if let Some(w) = gitsrc::clone::cap(&cache, max, &paths) {
+            eprintln!("warning: {w}");
+        }
+    }
     Ok((paths, labels, ids))
 }
 
@@ -375,7 +382,11 @@ pub fn git(args: GitArgs) -> Result<i32> {
             m.unchanged,
             opts.repos.len()
         );
-        for e in m.errors {
+        let mut errors = m.errors;
+        if let Err(e) = m.store.commit() {
+            errors.push(format!("{e:#}"));
+        }
+        for e in errors {
             outcome.stats.errors += 1;
             outcome.errors.push(ScanError {
                 path: m.store.path().display().to_string(),

@@ -192,7 +192,9 @@ fn says_fake(secret: &[u8]) -> bool {
         secret.windows(w.len()).any(|x| {
             x == *w
                 || (x.len() == w.len()
-                    && x.iter().zip(w.iter()).all(|(a, b)| *a == b.to_ascii_uppercase()))
+                    && x.iter()
+                        .zip(w.iter())
+                        .all(|(a, b)| *a == b.to_ascii_uppercase()))
         })
     })
 }
@@ -389,8 +391,14 @@ mod tests {
             assert!(is_placeholder(fake.as_bytes(), false), "{fake}");
         }
         // A word in mixed case, or a short run, is what random bodies hold.
-        assert!(!is_placeholder(format!("sk-{}FaKe{}", &body[..10], &body[10..]).as_bytes(), false));
-        assert!(!is_placeholder(format!("sk-{}1234567{}", &body[..10], &body[10..]).as_bytes(), false));
+        assert!(!is_placeholder(
+            format!("sk-{}FaKe{}", &body[..10], &body[10..]).as_bytes(),
+            false
+        ));
+        assert!(!is_placeholder(
+            format!("sk-{}1234567{}", &body[..10], &body[10..]).as_bytes(),
+            false
+        ));
         // Random bodies almost never say fake or run ten in order.
         let said = (0..20000)
             .filter(|&seed| {

@@ -408,8 +408,7 @@ impl Matcher {
         let rejects = |w: &[u8]| {
             self.provider_formats.get(w).is_some_and(|rules| {
                 let mut of_kind = rules.iter().filter(|(bit, _)| bit & wants != 0).peekable();
-                of_kind.peek().is_some()
-                    && of_kind.all(|&(_, r)| !self.rules[r].has_format(value))
+                of_kind.peek().is_some() && of_kind.all(|&(_, r)| !self.rules[r].has_format(value))
             })
         };
         words.iter().any(|w| rejects(w))

@@ -6,6 +6,8 @@
 //! A partial clone (`--filter=blob:none`) is not used: a history scan reads every blob, and
 //! a blob-less clone would fetch them one batch at a time on demand (or, with no promisor
 //! access, not at all) — a mirror fetches them once, packed, and a later fetch only what is new.
+//!
+//! The cache can be capped: mirrors the run did not use go first, least recently used first.
 
 use std::{
     path::{Path, PathBuf},
@@ -86,6 +88,7 @@ pub fn mirror(url: &str, identity: &str, cache: &Path) -> Result<(PathBuf, Optio
     let dir = cache.join(cache_name(identity));
     let shown = crate::repos::without_credentials(url);
     if dir.join("HEAD").is_file() {
+        touch(&dir);
         let fetched = git(
             &["fetch".as_ref(), "--prune".as_ref(), "--quiet".as_ref()],
             Some(&dir),
@@ -125,7 +128,72 @@ pub fn mirror(url: &str, identity: &str, cache: &Path) -> Result<(PathBuf, Optio
         }
         // Another process cloned it at the same time: use theirs.
     }
+    touch(&dir);
     Ok((dir, None))
+}
+
+/// Marks when a mirror was last used (its modification time).
+const USED: &str = "sprawl-last-used";
+
+/// Note that the mirror in `dir` is used now.
+pub fn touch(dir: &Path) {
+    let _ = std::fs::write(dir.join(USED), b"");
+}
+
+fn size_of(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map_or(0, |m| m.len()),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
+/// Bring the cache under `max` bytes by deleting mirrors not in `in_use`, least recently
+/// used first. What it could not free is a warning (mirrors this run uses stay).
+pub fn cap(cache: &Path, max: u64, in_use: &[PathBuf]) -> Option<String> {
+    let mut mirrors: Vec<(std::time::SystemTime, u64, PathBuf)> = std::fs::read_dir(cache)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.join("HEAD").is_file())
+        .map(|p| {
+            let used = std::fs::metadata(p.join(USED))
+                .or_else(|_| std::fs::metadata(&p))
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (used, size_of(&p), p)
+        })
+        .collect();
+    let mut total: u64 = mirrors.iter().map(|m| m.1).sum();
+    mirrors.sort();
+    for (_, size, p) in &mirrors {
+        if total <= max {
+            break;
+        }
+        if in_use.iter().any(|u| u == p) {
+            continue;
+        }
+        if std::fs::remove_dir_all(p).is_ok() {
+            total -= size;
+        }
+    }
+    (total > max).then(|| {
+        format!(
+            "the clone cache {} holds {total} bytes, over --clone-cache-max ({max}): the \
+             mirrors this run uses are kept",
+            cache.display()
+        )
+    })
 }
 
 #[cfg(test)]
