@@ -115,6 +115,11 @@ const WEAK_VALUES: &[&[u8]] = &[
     b"letmein",
     b"hunter2",
     b"qwerty",
+    b"mypass",
+    b"mypassword",
+    b"yourpassword",
+    b"pass123",
+    b"pa55word",
 ];
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {

@@ -323,6 +323,9 @@ impl Matcher {
             if rule.rule.priority < confidence::GENERIC_PRIORITY && self.prefix_rejects(secret) {
                 continue;
             }
+            if !rule.rule.multiline && inside_base64_blob(buf, ss, se) {
+                continue;
+            }
             // A UUID between slashes is a path segment (`/apps/<uuid>/`), not a key.
             if is_uuid(secret) && ss > 0 && buf[ss - 1] == b'/' {
                 continue;
@@ -554,6 +557,21 @@ pub(crate) fn is_prefix_keyword(k: &str) -> bool {
             || b.len() >= 4 && b.iter().all(|c| c.is_ascii_uppercase()))
 }
 
+/// Is `buf[s..e]` a piece of a long base64 run (an image or font in a `data:` URI, a
+/// certificate) that it touches with `+` or `/`? Such a run holds every short pattern
+/// somewhere by chance; a key written in text is not glued to one.
+fn inside_base64_blob(buf: &[u8], s: usize, e: usize) -> bool {
+    let b64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/');
+    let glued = |b: Option<&u8>| matches!(b, Some(b'+' | b'/'));
+    if !(glued(s.checked_sub(1).and_then(|i| buf.get(i))) || glued(buf.get(e))) {
+        return false;
+    }
+    const RUN: usize = 200;
+    let left = buf[..s].iter().rev().take(RUN).take_while(|b| b64(b)).count();
+    let right = buf[e..].iter().take(RUN).take_while(|b| b64(b)).count();
+    left + (e - s) + right >= RUN
+}
+
 fn is_uuid(s: &[u8]) -> bool {
     s.len() == 36
         && s.iter().enumerate().all(|(i, &c)| {
@@ -664,6 +682,33 @@ regex = '(?i)key\s*=\s*"(?P<secret>[A-Za-z0-9_]{16,})"'
         // Glued to a word on the left: not a token start.
         let text = format!("abc{a}\n");
         assert!(m.scan(text.as_bytes(), &mut Scratch::default()).is_empty());
+    }
+
+    #[test]
+    fn a_prefix_inside_a_base64_image_is_not_a_key() {
+        let m = Matcher::new(&set(
+            r#"
+[[rules]]
+id = "t.fb"
+title = "t"
+provider = "t"
+kind = "token"
+severity = "high"
+keywords = ["EAA"]
+regex = '\b(?P<secret>EAA[A-Za-z0-9]{40,400})\b'
+"#,
+        ))
+        .unwrap();
+        let mut rng = crate::rules::template::Rng::new(5);
+        let blob = |rng: &mut crate::rules::template::Rng| {
+            crate::rules::template::expand("{{alnum:150}}", rng)
+        };
+        let key = crate::rules::template::expand("EAA{{alnum:60}}", &mut rng);
+        let image = format!("<image href=\"data:image/png;base64,{}/{key}+{}\"/>", blob(&mut rng), blob(&mut rng));
+        assert!(m.scan(image.as_bytes(), &mut Scratch::default()).is_empty());
+        // The same key written as a value, or after a URL's slash, is found.
+        let line = format!("FACEBOOK_TOKEN={key}\nhttps://graph.example/v1/{key}\n");
+        assert_eq!(m.scan(line.as_bytes(), &mut Scratch::default()).len(), 2);
     }
 
     #[test]
