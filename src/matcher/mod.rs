@@ -567,7 +567,12 @@ fn inside_base64_blob(buf: &[u8], s: usize, e: usize) -> bool {
         return false;
     }
     const RUN: usize = 200;
-    let left = buf[..s].iter().rev().take(RUN).take_while(|b| b64(b)).count();
+    let left = buf[..s]
+        .iter()
+        .rev()
+        .take(RUN)
+        .take_while(|b| b64(b))
+        .count();
     let right = buf[e..].iter().take(RUN).take_while(|b| b64(b)).count();
     left + (e - s) + right >= RUN
 }
@@ -686,8 +691,7 @@ regex = '(?i)key\s*=\s*"(?P<secret>[A-Za-z0-9_]{16,})"'
 
     #[test]
     fn a_prefix_inside_a_base64_image_is_not_a_key() {
-        let m = Matcher::new(&set(
-            r#"
+        let m = Matcher::new(&set(r#"
 [[rules]]
 id = "t.fb"
 title = "t"
@@ -696,15 +700,18 @@ kind = "token"
 severity = "high"
 keywords = ["EAA"]
 regex = '\b(?P<secret>EAA[A-Za-z0-9]{40,400})\b'
-"#,
-        ))
+"#))
         .unwrap();
         let mut rng = crate::rules::template::Rng::new(5);
         let blob = |rng: &mut crate::rules::template::Rng| {
             crate::rules::template::expand("{{alnum:150}}", rng)
         };
         let key = crate::rules::template::expand("EAA{{alnum:60}}", &mut rng);
-        let image = format!("<image href=\"data:image/png;base64,{}/{key}+{}\"/>", blob(&mut rng), blob(&mut rng));
+        let image = format!(
+            "<image href=\"data:image/png;base64,{}/{key}+{}\"/>",
+            blob(&mut rng),
+            blob(&mut rng)
+        );
         assert!(m.scan(image.as_bytes(), &mut Scratch::default()).is_empty());
         // The same key written as a value, or after a URL's slash, is found.
         let line = format!("FACEBOOK_TOKEN={key}\nhttps://graph.example/v1/{key}\n");
