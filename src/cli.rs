@@ -32,7 +32,8 @@ pub enum Command {
         force: bool,
     },
     /// Merge the JSON reports of shards (`sprawl git --shard K/N --format json`) into one,
-    /// the report one process would have written for all their repositories.
+    /// the report one process would have written for all their repositories; and shard
+    /// stores into one store (`--store`).
     Merge(MergeArgs),
     /// Revoke leaked GitHub tokens through GitHub's credential revocation API (a dry run
     /// unless --send), and print a revocation checklist for every other credential.
@@ -44,9 +45,13 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The shard reports (`sprawl.report/v1` JSON).
-    #[arg(value_name = "REPORT.json", required = true)]
+    /// The shard reports (`sprawl.report/v1` JSON), or shard stores (`--store` files).
+    #[arg(value_name = "REPORT.json|STORE", required = true)]
     pub reports: Vec<PathBuf>,
+
+    /// Merge the shard stores given into this store (created if need be).
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
 
     /// Write the merged report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]

@@ -134,6 +134,14 @@ pub const MIGRATIONS: &[&str] = &[
      );",
 ];
 
+/// Whether the file at `path` is an SQLite database (a store, for `sprawl merge`).
+pub fn is_store(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| &head == b"SQLite format 3\0")
+}
+
 /// The schema version this sprawl writes.
 pub fn schema_version() -> i64 {
     MIGRATIONS.len() as i64
@@ -173,6 +181,36 @@ impl Store {
     /// Open (or create) the store at `path`, migrate it to this version, and start a run
     /// with the rule set of `digest`.
     pub fn open(path: &Path, digest: &str) -> Result<Store> {
+        let mut store = Store::open_schema(path)?;
+        let shown = path.display();
+        let tx = store.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO ruleset (digest) VALUES (?1)",
+            params![digest],
+        )?;
+        let ruleset: i64 = tx.query_row(
+            "SELECT id FROM ruleset WHERE digest = ?1",
+            params![digest],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO run (started_at, tool_version, ruleset) VALUES (?1, ?2, ?3)",
+            params![
+                crate::time::rfc3339(crate::expiry::now(), 0),
+                env!("CARGO_PKG_VERSION"),
+                ruleset
+            ],
+        )?;
+        let run = tx.last_insert_rowid();
+        tx.commit()
+            .with_context(|| format!("writing the store {shown}"))?;
+        store.ruleset = ruleset;
+        store.run = run;
+        Ok(store)
+    }
+
+    /// Open (or create) the store at `path` and migrate it to this version.
+    fn open_schema(path: &Path) -> Result<Store> {
         let shown = path.display();
         let conn = Connection::open(path).with_context(|| format!("opening the store {shown}"))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -206,30 +244,101 @@ impl Store {
             batch: None,
         };
         store.migrate(version)?;
-        let tx = store.conn.transaction()?;
-        tx.execute(
-            "INSERT OR IGNORE INTO ruleset (digest) VALUES (?1)",
-            params![digest],
-        )?;
-        let ruleset: i64 = tx.query_row(
-            "SELECT id FROM ruleset WHERE digest = ?1",
-            params![digest],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO run (started_at, tool_version, ruleset) VALUES (?1, ?2, ?3)",
-            params![
-                crate::time::rfc3339(crate::expiry::now(), 0),
-                env!("CARGO_PKG_VERSION"),
-                ruleset
-            ],
-        )?;
-        let run = tx.last_insert_rowid();
-        tx.commit()
-            .with_context(|| format!("writing the store {shown}"))?;
-        store.ruleset = ruleset;
-        store.run = run;
         Ok(store)
+    }
+
+    /// Merge the shard stores `from` into the store at `to` (created if need be), each in one
+    /// transaction: their runs, rule sets, repositories with their blobs, occurrences and
+    /// states. A repository already in `to` keeps what `to` has (shards hold disjoint
+    /// repositories; one met twice is named in the result). Returns the repositories added
+    /// and those left out.
+    pub fn merge(to: &Path, from: &[PathBuf]) -> Result<(u64, Vec<String>)> {
+        let mut dst = Store::open_schema(to)?;
+        let (mut added, mut twice) = (0, Vec::new());
+        for src in from {
+            // Checked (and brought to this version) like any store first.
+            drop(Store::open_schema(src)?);
+            let shown = src.display().to_string();
+            dst.conn
+                .execute("ATTACH DATABASE ?1 AS s", params![src.to_string_lossy()])?;
+            let tx = dst.conn.transaction()?;
+            tx.execute_batch(
+                "CREATE TEMP TABLE map_ruleset (old INTEGER PRIMARY KEY, new INTEGER);
+                 CREATE TEMP TABLE map_run (old INTEGER PRIMARY KEY, new INTEGER);
+                 CREATE TEMP TABLE map_repo (old INTEGER PRIMARY KEY, new INTEGER);
+                 INSERT OR IGNORE INTO main.ruleset (digest) SELECT digest FROM s.ruleset;
+                 INSERT INTO map_ruleset SELECT o.id, n.id FROM s.ruleset o JOIN main.ruleset n USING (digest);",
+            )?;
+            let runs: Vec<(i64, String, String, i64)> = {
+                let mut q = tx.prepare(
+                    "SELECT id, started_at, tool_version, ruleset FROM s.run ORDER BY id",
+                )?;
+                let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for (old, at, version, ruleset) in runs {
+                tx.execute(
+                    "INSERT INTO main.run (started_at, tool_version, ruleset)
+                     SELECT ?1, ?2, new FROM map_ruleset WHERE old = ?3",
+                    params![at, version, ruleset],
+                )?;
+                tx.execute(
+                    "INSERT INTO map_run VALUES (?1, ?2)",
+                    params![old, tx.last_insert_rowid()],
+                )?;
+            }
+            {
+                let mut q = tx.prepare(
+                    "SELECT id, identity, label, last_run, EXISTS
+                       (SELECT 1 FROM main.repo m WHERE m.identity = s.repo.identity)
+                     FROM s.repo ORDER BY id",
+                )?;
+                let repos: Vec<(i64, String, String, Option<i64>, bool)> = q
+                    .query_map([], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (old, identity, label, last_run, exists) in repos {
+                    if exists {
+                        twice.push(format!("{label} (in {shown})"));
+                        continue;
+                    }
+                    tx.execute(
+                        "INSERT INTO main.repo (identity, label, last_run)
+                         VALUES (?1, ?2, (SELECT new FROM map_run WHERE old = ?3))",
+                        params![identity, label, last_run],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO map_repo VALUES (?1, ?2)",
+                        params![old, tx.last_insert_rowid()],
+                    )?;
+                    added += 1;
+                }
+            }
+            tx.execute_batch(
+                "INSERT INTO main.blob (repo, oid, ruleset, bytes, binary, too_large, allowed, notebook)
+                   SELECT r.new, b.oid, k.new, b.bytes, b.binary, b.too_large, b.allowed, b.notebook
+                   FROM s.blob b JOIN map_repo r ON r.old = b.repo JOIN map_ruleset k ON k.old = b.ruleset;
+                 INSERT INTO main.blob_finding (repo, oid, seq, finding)
+                   SELECT r.new, f.oid, f.seq, f.finding FROM s.blob_finding f JOIN map_repo r ON r.old = f.repo;
+                 INSERT INTO main.occurrence (repo, id, fingerprint, rule, redacted, path, line, commit_id,
+                     first_seen, last_seen, in_head, resolved, resolved_run)
+                   SELECT r.new, o.id, o.fingerprint, o.rule, o.redacted, o.path, o.line, o.commit_id,
+                     f.new, l.new, o.in_head, o.resolved, (SELECT new FROM map_run WHERE old = o.resolved_run)
+                   FROM s.occurrence o JOIN map_repo r ON r.old = o.repo
+                     JOIN map_run f ON f.old = o.first_seen JOIN map_run l ON l.old = o.last_seen;
+                 INSERT INTO main.repo_state (repo, ruleset, refs, run, commits, blobs, findings)
+                   SELECT r.new, k.new, t.refs, n.new, t.commits, t.blobs, t.findings
+                   FROM s.repo_state t JOIN map_repo r ON r.old = t.repo
+                     JOIN map_ruleset k ON k.old = t.ruleset JOIN map_run n ON n.old = t.run;
+                 DROP TABLE map_ruleset; DROP TABLE map_run; DROP TABLE map_repo;",
+            )
+            .with_context(|| format!("merging the store {shown}"))?;
+            tx.commit()
+                .with_context(|| format!("merging the store {shown}"))?;
+            dst.conn.execute("DETACH DATABASE s", [])?;
+        }
+        Ok((added, twice))
     }
 
     pub fn path(&self) -> &Path {

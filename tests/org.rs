@@ -826,3 +826,55 @@ fn the_clone_cache_is_capped_by_deleting_mirrors_this_run_does_not_use() {
     assert_eq!(left.len(), 1);
     assert!(left[0].contains("_one-"), "{left:?}");
 }
+
+#[test]
+fn shard_stores_merge_into_one_store_that_a_single_process_run_takes_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let names: Vec<String> = (0..12).map(|i| format!("m-{i:02}")).collect();
+    for n in &names {
+        small_repo(&root.join("repos"), n);
+    }
+    let list: String = names.iter().map(|n| format!("repos/{n}\n")).collect();
+    std::fs::write(root.join("repos.txt"), list).unwrap();
+    for k in 0..2 {
+        let shard = format!("{k}/2");
+        let store = format!("shard-{k}.db");
+        let (_, code, err) = git_run(
+            root,
+            &[
+                "--repos-from",
+                "repos.txt",
+                "--shard",
+                &shard,
+                "--store",
+                &store,
+            ],
+        );
+        assert!(matches!(code, 0 | 1), "{err}");
+    }
+    let out = sprawl()
+        .current_dir(root)
+        .args(["merge", "--store", "all.db", "shard-0.db", "shard-1.db"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("12 repositories merged"), "{err}");
+    // One process over the whole list with the merged store: nothing to read or walk, and
+    // the report of a run without a store.
+    let (plain, _, _) = git_run(root, &["--repos-from", "repos.txt"]);
+    let blobs = plain["stats"]["blobs"].as_u64().unwrap();
+    let (v, _, err) = git_run(root, &["--repos-from", "repos.txt", "--store", "all.db"]);
+    assert_eq!(store_summary(&err), [0, blobs, 12, 12], "{err}");
+    assert_eq!(comparable(v), comparable(plain));
+    let c = rusqlite::Connection::open(root.join("all.db")).unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT count(DISTINCT fingerprint) FROM occurrence",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 12);
+}

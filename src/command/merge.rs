@@ -1,4 +1,5 @@
-//! `sprawl merge`: the JSON reports of shards in (`sprawl git --shard K/N --format json`),
+//! `sprawl merge`: shard stores into one store (see `Store::merge`); and the JSON reports of
+//! shards in (`sprawl git --shard K/N --format json`),
 //! one report out, the one a single process would have written over all their repositories:
 //! findings in report order, errors sorted, counts added up (`seconds`: the longest shard,
 //! as the shards ran side by side).
@@ -44,6 +45,40 @@ fn sort_key(
 }
 
 pub fn merge(args: MergeArgs) -> Result<i32> {
+    let (stores, reports): (Vec<_>, Vec<_>) = args
+        .reports
+        .iter()
+        .cloned()
+        .partition(|p| crate::store::is_store(p));
+    if !stores.is_empty() {
+        let Some(to) = &args.store else {
+            return Err(super::UsageError(format!(
+                "{} is a store: merging stores needs --store FILE (the merged store)",
+                stores[0].display()
+            ))
+            .into());
+        };
+        let (added, twice) = crate::store::Store::merge(to, &stores)?;
+        for t in &twice {
+            eprintln!("warning: repository {t} is in more than one store: the first kept");
+        }
+        eprintln!(
+            "store {}: {added} repositories merged from {} stores",
+            to.display(),
+            stores.len()
+        );
+        if reports.is_empty() {
+            return Ok(EXIT_CLEAN);
+        }
+    }
+    merge_reports(&MergeArgs {
+        reports,
+        store: None,
+        output: args.output.clone(),
+    })
+}
+
+fn merge_reports(args: &MergeArgs) -> Result<i32> {
     let mut out = open_output(args.output.as_deref())?;
     let mut stats: BTreeMap<&str, u64> = BTreeMap::new();
     let mut skipped: BTreeMap<&str, u64> = BTreeMap::new();
