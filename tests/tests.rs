@@ -18,6 +18,7 @@ mod git_hook;
 mod git_pack;
 mod git_repos;
 mod html;
+mod memory;
 mod org;
 mod output;
 mod readme;

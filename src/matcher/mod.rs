@@ -117,6 +117,7 @@ impl Matcher {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut owners: Vec<Vec<usize>> = Vec::new();
         let mut rules = Vec::with_capacity(set.rules.len());
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         for (idx, rule) in set.rules.iter().enumerate() {
             rules.push(compile(rule)?);
             if rule.keywords.is_empty() {
@@ -127,13 +128,14 @@ impl Matcher {
                     bail!("rule `{}` ({}) has an empty keyword", rule.id, rule.origin);
                 }
                 let lower = kw.to_ascii_lowercase().into_bytes();
-                match patterns.iter().position(|p| *p == lower) {
-                    Some(p) => {
+                match index.get(&lower) {
+                    Some(&p) => {
                         if !owners[p].contains(&idx) {
                             owners[p].push(idx)
                         }
                     }
                     None => {
+                        index.insert(lower.clone(), patterns.len());
                         patterns.push(lower);
                         owners.push(vec![idx]);
                     }
@@ -144,14 +146,24 @@ impl Matcher {
         // overlapping one (it can skip ahead with a prefilter). A keyword contained in a
         // longer one that matched is then not reported by the automaton, so the longer
         // keyword's hit also opens windows for the rules of every keyword inside it.
+        // Every substring of a keyword is looked up (keywords are short), not every pair.
         for i in 0..patterns.len() {
-            for j in 0..patterns.len() {
-                if i != j && contains(&patterns[i], &patterns[j]) {
-                    let extra = owners[j].clone();
-                    for r in extra {
-                        if !owners[i].contains(&r) {
-                            owners[i].push(r);
+            let p = &patterns[i];
+            let mut inside: Vec<usize> = Vec::new();
+            for a in 0..p.len() {
+                for b in a + 1..=p.len() {
+                    if let Some(&j) = index.get(&p[a..b]) {
+                        if j != i {
+                            inside.push(j);
                         }
+                    }
+                }
+            }
+            for j in inside {
+                let extra = owners[j].clone();
+                for r in extra {
+                    if !owners[i].contains(&r) {
+                        owners[i].push(r);
                     }
                 }
             }
@@ -586,10 +598,6 @@ fn is_uuid(s: &[u8]) -> bool {
                 c.is_ascii_hexdigit()
             }
         })
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.len() >= needle.len() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The line around `s..e`: from after the previous newline to before the next one.
