@@ -197,6 +197,26 @@ fn class6_a_named_provider_decides() {
     assert!(scan(&format!("GROQ_API_KEY={v}")).is_empty());
     let v = gen("sk-ant-api03-{{alnum:20}}", "anthropic-short");
     assert!(scan(&format!("ANTHROPIC_API_KEY={v}")).is_empty());
+    // A prefix the rule's pattern starts with (not only its keyword): sk-ant- + anything.
+    let v = gen("sk-ant-{{alnum:33}}", "anthropic-other");
+    assert!(scan(&format!("ANTHROPIC_API_KEY = \"{v}\"")).is_empty());
+    // No prefix at all: a Qdrant key of the wrong length under a Qdrant name, in any spelling.
+    let v = gen("{{alnum:21}}", "qdrant-short");
+    for line in [
+        "QDRANT_API_KEY = \"{}\"",
+        "const qdrantApiKey = '{}';",
+        "linode_token: {}",
+    ] {
+        let text = line.replace("{}", &v);
+        assert!(scan(&text).is_empty(), "{text}");
+    }
+    // In the provider's format, the generic rule still reports what the provider's rule
+    // missed for want of its keyword (a Box developer token under BOX_TOKEN).
+    let v = gen("{{alnum:32}}", "box-token");
+    finds("BOX_TOKEN = \"{}\"", &v);
+    // A provider the name does not name: the generic rule decides as before.
+    let v = gen("{{alnum:21}}", "other-short");
+    finds("ACME_API_KEY = \"{}\"", &v);
 }
 
 #[test]
@@ -204,6 +224,29 @@ fn class6_values_that_say_they_are_not_real() {
     for word in ["invalid", "fake", "dummy", "redacted", "notreal"] {
         let v = format!("{word}-{}", gen("{{alnum:24}}", word));
         assert!(scan(&format!("API_TOKEN=\"{v}\"")).is_empty(), "{v}");
+    }
+    // Self-identifying formats too: the value says it is not a key, or runs in order.
+    let body = gen("{{alnum:40}}", "named-fake");
+    for (name, real, fake) in [
+        (
+            "CHROMA_API_KEY",
+            format!("ck-{body}"),
+            format!("ck-INVALID{body}"),
+        ),
+        (
+            "BROWSERBASE_API_KEY",
+            format!("bb_live_{}", &body[..24]),
+            format!("bb_live_FAKE{}", &body[..20]),
+        ),
+        (
+            "MEM0_API_KEY",
+            format!("m0-{}", &body[..38]),
+            format!("m0-1234567890abcdefghij{}", &body[..18]),
+        ),
+    ] {
+        finds(&format!("{name}={{}}"), &real);
+        let text = format!("{name}={fake}");
+        assert!(scan(&text).is_empty(), "{text}: {:?}", scan(&text));
     }
 }
 
