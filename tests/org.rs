@@ -782,6 +782,28 @@ fn simulation_of_an_organisation_of_ten_thousand_repositories() {
             serde_json::from_slice(&std::fs::read(root.join("merged.json")).unwrap()).unwrap();
         assert_eq!(findings(&merged).len(), n.div_ceil(10));
     }
+    // One process over the whole list: its peak memory against a shard's, and the merged
+    // report it equals.
+    let (wall, rss, code) = timed(
+        root,
+        &[
+            "git",
+            "--repos-from",
+            "repos.txt",
+            "--no-progress",
+            "--format",
+            "json",
+            "-o",
+            "single.json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    println!("one process, all {n}: {wall:.1}s, peak RSS {rss:.0} MiB");
+    let read = |f: &str| {
+        comparable(serde_json::from_slice(&std::fs::read(root.join(f)).unwrap()).unwrap())
+    };
+    assert_eq!(read("merged.json"), read("single.json"));
 }
 
 #[test]

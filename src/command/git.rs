@@ -37,12 +37,19 @@ fn config_root(repo: &git2::Repository) -> Option<PathBuf> {
     repo.workdir().map(Path::to_path_buf)
 }
 
-/// A repository's own configuration, or the default when it has none.
-fn own_config(repo: &git2::Repository) -> Result<ConfigFile> {
-    match config_root(repo).map(|r| r.join(CONFIG_FILE)) {
+/// The configuration in a repository's root, or the default when it has none.
+fn own_config_at(root: Option<&Path>) -> Result<ConfigFile> {
+    match root.map(|r| r.join(CONFIG_FILE)) {
         Some(p) if p.is_file() => ConfigFile::load(&p),
         _ => Ok(ConfigFile::default()),
     }
+}
+
+/// What a run keeps of a repository it opened to check: the root its configuration sits in
+/// and its git directory. The repository itself is closed again (a list may hold thousands).
+struct Checked {
+    root: Option<PathBuf>,
+    git_dir: PathBuf,
 }
 
 /// What one repository's configuration does to its findings.
@@ -218,7 +225,10 @@ pub fn git(args: GitArgs) -> Result<i32> {
             }
             _ => {}
         }
-        opened.push(Some(repo));
+        opened.push(Some(Checked {
+            root: config_root(&repo),
+            git_dir: repo.path().to_path_buf(),
+        }));
     }
 
     // --config applies to every repository; otherwise each repository's own sprawl.toml.
@@ -227,17 +237,14 @@ pub fn git(args: GitArgs) -> Result<i32> {
         Some(_) => Vec::new(),
         None => opened
             .iter()
-            .map(|r| {
-                r.as_ref()
-                    .map_or_else(|| Ok(ConfigFile::default()), own_config)
-            })
+            .map(|c| own_config_at(c.as_ref().and_then(|c| c.root.as_deref())))
             .collect::<Result<_>>()?,
     };
     // An org-wide run is one of several shards: every shard, and one process over the whole
     // list, must build the same rules, so no repository's configuration is the run's.
     let mut cfg = match (explicit, opened.first()) {
         (Some(p), _) => ConfigFile::load(p)?,
-        (None, Some(Some(r))) if !org => own_config(r)?,
+        (None, Some(Some(c))) if !org => own_config_at(c.root.as_deref())?,
         _ => ConfigFile::default(),
     };
     let several = (repos.len() > 1 || org) && explicit.is_none();
@@ -267,7 +274,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
             Some(b) if several => Some(Baseline::load(b)?),
             _ => None,
         };
-        let root = repo.as_ref().and_then(config_root);
+        let root = repo.as_ref().and_then(|c| c.root.clone());
         policies.push(RepoPolicy::new(c, root.as_deref(), baseline)?);
     }
     let rules = if several {
@@ -297,7 +304,7 @@ pub fn git(args: GitArgs) -> Result<i32> {
             .iter()
             .zip(&repos)
             .map(|(r, p)| {
-                let dir = r.as_ref().map_or(p.as_path(), |r| r.path());
+                let dir = r.as_ref().map_or(p.as_path(), |c| c.git_dir.as_path());
                 dir.canonicalize()
                     .unwrap_or_else(|_| dir.to_path_buf())
                     .display()
