@@ -53,15 +53,17 @@ fn check_paths(paths: &[PathBuf]) -> Result<()> {
         if p.as_os_str() == "-" {
             continue;
         }
-        let shown = redact_message(&escape_control(&p.display().to_string()));
+        // Redacting builds the built-in matcher a second time: only for a path that is wrong.
+        let shown = || redact_message(&escape_control(&p.display().to_string()));
         match std::fs::metadata(p) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                bad.push(format!("{shown}: no such file or directory"))
+                bad.push(format!("{}: no such file or directory", shown()))
             }
-            Err(e) => bad.push(format!("{shown}: {e}")),
+            Err(e) => bad.push(format!("{}: {e}", shown())),
             Ok(m) if m.is_file() || m.is_dir() => {}
             Ok(m) => bad.push(format!(
-                "{shown}: is {}, not a file or directory",
+                "{}: is {}, not a file or directory",
+                shown(),
                 special_kind(&m)
             )),
         }
