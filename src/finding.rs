@@ -187,9 +187,14 @@ pub fn redact(secret: &[u8], rule: &Rule) -> String {
     }
     let chars: Vec<char> = text.chars().collect();
     let n = chars.len();
+    // Only a keyword that is a key format's public prefix (`ghp_`, `sk-ant-api03-`, `AKIA`)
+    // is shown; a password or connection string has none (its rule's keyword `neo4j` may
+    // also start the password itself).
+    let format_prefixes = !matches!(rule.kind, Kind::Password | Kind::ConnectionString);
     let prefix_len = rule
         .keywords
         .iter()
+        .filter(|k| format_prefixes && crate::matcher::is_prefix_keyword(k))
         .filter(|k| {
             text.get(..k.len())
                 .is_some_and(|head| head.eq_ignore_ascii_case(k))
@@ -515,6 +520,20 @@ mod tests {
         assert_eq!(redact(body.as_bytes(), &ppk), "…");
         let forged = rule(Kind::PrivateKey, &[]);
         assert_eq!(redact(b"-----BEGIN abc123XYZ-----\nrest", &forged), "…");
+    }
+
+    /// Found by the stream fuzz target: a password that starts with its rule's keyword
+    /// (`bolt://u:neo4j…@host`) was shown from that keyword on, all of it when short.
+    #[test]
+    fn a_keyword_is_shown_only_as_a_key_format_prefix() {
+        let neo4j = rule(Kind::ConnectionString, &["neo4j", "bolt"]);
+        assert_eq!(redact("neo4j…".as_bytes(), &neo4j), "…");
+        assert_eq!(redact(b"neo4jSecretPassw0rd", &neo4j), "…w0rd");
+        let pw = rule(Kind::Password, &["pass", "pwd_"]);
+        assert_eq!(redact(b"pwd_Zq7Zq7Zq7Zq7Zq7", &pw), "…7Zq7");
+        // A word that is no prefix shape is not shown for keys either.
+        let key = rule(Kind::ApiKey, &["qdrant"]);
+        assert_eq!(redact(b"qdrantZq7Zq7Zq7Zq7Zq7Zq", &key), "…q7Zq");
     }
 
     #[test]

@@ -370,6 +370,13 @@ fn matcher_seeds() -> Vec<Vec<u8>> {
     line.extend(password.bytes());
     line.extend_from_slice(b"@db.internal:5432/app");
     s.push(line);
+    // Found by a campaign: a password that starts with its rule's keyword and is short
+    // (it was shown whole as the "prefix").
+    s.push(
+        "bolt://neo4j\u{16}:neo4j\u{2026}@localhost:7687\n"
+            .as_bytes()
+            .to_vec(),
+    );
     s
 }
 
