@@ -102,11 +102,12 @@ fn example_name(text: &str, at: std::ops::Range<usize>) -> Option<String> {
 /// A name in the three spellings of the contexts: upper snake, lower snake, camel.
 fn spellings(name: &str) -> (String, String, String) {
     let mut snake = String::new();
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 && name[..i].ends_with(|c: char| c.is_ascii_lowercase())
-        {
+    let mut after_lower = false;
+    for ch in name.chars() {
+        if ch.is_ascii_uppercase() && after_lower {
             snake.push('_');
         }
+        after_lower = ch.is_ascii_lowercase();
         snake.push(ch.to_ascii_lowercase());
     }
     let upper = snake.to_ascii_uppercase();

@@ -398,10 +398,8 @@ impl Matcher {
         let mut cur = Vec::new();
         for (i, &b) in name.iter().enumerate() {
             let hump = i > 0 && b.is_ascii_uppercase() && name[i - 1].is_ascii_lowercase();
-            if !b.is_ascii_alphanumeric() || hump {
-                if !cur.is_empty() {
-                    words.push(std::mem::take(&mut cur));
-                }
+            if (!b.is_ascii_alphanumeric() || hump) && !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
             }
             if b.is_ascii_alphanumeric() {
                 cur.push(b.to_ascii_lowercase());
