@@ -8,7 +8,7 @@ use base64::Engine;
 use git2::{Repository, Signature};
 use sprawl::validate::sigv4::{presign_query, Signable};
 
-use crate::util::{key, sprawl, write_tree};
+use crate::util::{key, run_expecting, sprawl, write_tree};
 
 fn b64url(s: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
@@ -59,18 +59,7 @@ pub fn bedrock_key(access_key_id: &str, signed: SystemTime, seed: &str) -> Strin
 }
 
 fn scan_dir(dir: &std::path::Path) -> serde_json::Value {
-    let out = sprawl()
-        .arg("scan")
-        .arg(dir)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_expecting(sprawl().arg("scan").arg(dir).args(["--format", "json"]), 1);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

@@ -27,16 +27,11 @@ fn git_in_a_subdirectory_finds_the_repository_upward() {
         "Bob",
     );
     let deep = dir.path().join("src/deep");
-    let out = sprawl()
-        .current_dir(&deep)
-        .args(["git", "--no-progress", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_expecting(
+        sprawl()
+            .current_dir(&deep)
+            .args(["git", "--no-progress", "--format", "json"]),
+        1,
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // Paths stay relative to the repository's root.

@@ -609,18 +609,13 @@ fn forty_repositories_in_four_shard_processes_merge_into_the_single_process_repo
     assert!(shards.iter().filter(|(_, l)| !l.is_empty()).count() >= 3);
 
     let reports: Vec<&Path> = shards.iter().map(|(p, _)| p.as_path()).collect();
-    let out = sprawl()
-        .current_dir(root)
-        .arg("merge")
-        .args(&reports)
-        .args(["-o", "merged.json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_expecting(
+        sprawl()
+            .current_dir(root)
+            .arg("merge")
+            .args(&reports)
+            .args(["-o", "merged.json"]),
+        1,
     );
     let merged: Value =
         serde_json::from_slice(&std::fs::read(root.join("merged.json")).unwrap()).unwrap();
