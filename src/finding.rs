@@ -522,8 +522,9 @@ mod tests {
         assert_eq!(redact(b"-----BEGIN abc123XYZ-----\nrest", &forged), "…");
     }
 
-    /// Found by the stream fuzz target: a password that starts with its rule's keyword
-    /// (`bolt://u:neo4j…@host`) was shown from that keyword on, all of it when short.
+    /// Found by the stream fuzz target: a password that starts with its rule's keyword (a
+    /// bolt URL whose password is `neo4j…`) was shown from that keyword on, all of it when
+    /// short.
     #[test]
     fn a_keyword_is_shown_only_as_a_key_format_prefix() {
         let neo4j = rule(Kind::ConnectionString, &["neo4j", "bolt"]);

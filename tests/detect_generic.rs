@@ -198,9 +198,25 @@ fn class3_keys_named_like_credentials_in_yaml_json_ini_env() {
         finds(&format!("{name}: \"{{}}\"\n"), &pw);
         finds(&format!("{{{{\"{name}\": \"{{}}\"}}}}\n"), &pw);
     }
-    // INI and .env with unquoted values: an API key is found; an unquoted password is not
-    // yet (issue 15 class 3, left open).
+    // INI, .env, YAML and Makefiles with unquoted values.
     finds("[api]\napi_key = {}\n", &gen("{{alnum:32}}", "class3-ini"));
+    finds("[db]\npassword = {}\n", &pw);
+    finds("DB_PASSWORD={}\n", &pw);
+    finds("database:\n  password: {}\n", &pw);
+    finds("SMTP_PASS ?= {}\n", &pw);
+    // What code puts there is an expression, not a password.
+    for code in [
+        "password = get_password()\n",
+        "password: string;\n",
+        "password = user.password\n",
+        "password = settings.DB_PASSWORD;\n",
+    ] {
+        let got: Vec<_> = scan(code)
+            .into_iter()
+            .filter(|(id, _, _)| id == "generic.password-assignment")
+            .collect();
+        assert!(got.is_empty(), "{code:?}: {got:?}");
+    }
 }
 
 #[test]

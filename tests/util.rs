@@ -102,14 +102,15 @@ pub fn commit_all(
         .unwrap()
 }
 
-/// Run `cmd` and return its output, after checking it exited with `code` (its standard error
+/// Run `cmd` and return its output, after checking it exited with `code` (what it printed
 /// is shown when not).
 pub fn run_expecting(cmd: &mut Command, code: i32) -> std::process::Output {
     let out = cmd.output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(code),
-        "{}",
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     out

@@ -115,6 +115,7 @@ const WEAK_VALUES: &[&[u8]] = &[
     b"letmein",
     b"hunter2",
     b"qwerty",
+    b"string",
     b"mypass",
     b"mypassword",
     b"yourpassword",

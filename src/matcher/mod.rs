@@ -37,6 +37,9 @@ pub struct CompiledRule {
     pub rule: Arc<Rule>,
     regex: OnceLock<Regex>,
     secret_group: usize,
+    /// `secret_bare`: the secret when written another way (an unquoted value), for a regex
+    /// that cannot hold two groups of one name.
+    bare_group: Option<usize>,
     key_id_group: Option<usize>,
     name_group: Option<usize>,
     /// Literal starts of the secret that mark a key format (`sk-ant-`, `ghs_`), from the
@@ -312,7 +315,10 @@ impl Matcher {
             } else {
                 m.end() + 1
             };
-            let Some((ss, se)) = locs.get(rule.secret_group) else {
+            let group = locs
+                .get(rule.secret_group)
+                .or_else(|| rule.bare_group.and_then(|g| locs.get(g)));
+            let Some((ss, se)) = group else {
                 continue;
             };
             if ss == se {
@@ -532,6 +538,7 @@ fn compile(rule: &Rule) -> Result<CompiledRule> {
         rule: rule.clone().into(),
         regex,
         secret_group,
+        bare_group: group("secret_bare"),
         key_id_group: group("key_id"),
         name_group: group("name"),
         secret_prefixes,
