@@ -333,10 +333,10 @@ pub fn stream(data: &[u8]) {
             only(&b, &a)
         );
     }
-    // Elsewhere a finding must have one of the same rule on the other side overlapping it or
-    // within `NEAR` bytes, or the same rule must find the same secret there: on a long line
-    // that repeats without a newline, a match may swallow the next repetition's name at one
-    // phase and not at another (`a = "x…a = "x…`), or another rule's match spans repetitions.
+    // Elsewhere a finding must have one on the other side overlapping it or within `NEAR`
+    // bytes, or the same rule must find the same secret there: on a long line that repeats
+    // without a newline, a match may swallow the next repetition's name at one phase and not
+    // at another (`a = "x…a = "x…`), and which rule wins an overlap changes with the phase.
     const NEAR: usize = 256;
     let spans = |v: &[Finding]| -> Vec<(String, std::ops::Range<usize>, Vec<u8>)> {
         let mut c = notebook::TextCursor::new(&text);
@@ -360,8 +360,8 @@ pub fn stream(data: &[u8]) {
     for (x, y, what) in [(&a, &b, "whole-buffer"), (&b, &a, "streamed")] {
         for (rule, r, secret) in x.iter() {
             assert!(
-                y.iter().any(|(r2, o, s2)| r2 == rule
-                    && ((o.start < r.end + NEAR && r.start < o.end + NEAR) || s2 == secret)),
+                y.iter().any(|(r2, o, s2)| (o.start < r.end + NEAR && r.start < o.end + NEAR)
+                    || (r2 == rule && s2 == secret)),
                 "window {window}: {what} finding of {rule} at {r:?} overlaps nothing on the other side"
             );
         }

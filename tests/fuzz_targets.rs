@@ -432,6 +432,15 @@ fn stream_seeds() -> Vec<Vec<u8>> {
         .concat(),
     );
     s.push([&[83u8][..], b"discord_secret = \"", &password].concat());
+    s.push(
+        [
+            &[31u8][..],
+            b"elasticsearch_api_key = \"",
+            &password,
+            b"_API_KE",
+        ]
+        .concat(),
+    );
     s
 }
 

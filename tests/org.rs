@@ -609,7 +609,7 @@ fn forty_repositories_in_four_shard_processes_merge_into_the_single_process_repo
     assert!(shards.iter().filter(|(_, l)| !l.is_empty()).count() >= 3);
 
     let reports: Vec<&Path> = shards.iter().map(|(p, _)| p.as_path()).collect();
-    let out = run_expecting(
+    run_expecting(
         sprawl()
             .current_dir(root)
             .arg("merge")
