@@ -150,6 +150,16 @@ fn class3_credential_files() {
     // .pgpass: host:port:database:user:password.
     finds_by("pgpass.password", "db.internal:5432:app:app_user:{}\n", &pw);
     finds_by("pgpass.password", "*:*:*:replicator:{}\n", &pw);
+    // Every line of a .pgpass is found, not every other one (a match that ends on the
+    // newline must leave it to the next line's match).
+    let lines: String = (0..6)
+        .map(|i| format!("db{i}.internal:5432:app:user{i}:{pw}{i}\n"))
+        .collect();
+    let found = scan(&lines)
+        .into_iter()
+        .filter(|(id, _, _)| id == "pgpass.password")
+        .count();
+    assert_eq!(found, 6, "{lines}");
     // .git-credentials with a user name holding `@`.
     finds_by(
         "generic.git-credentials",

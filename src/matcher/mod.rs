@@ -324,6 +324,12 @@ impl Matcher {
             if ss == se {
                 continue;
             }
+            // Search on from the secret's end, not the match's: a pattern that ends by
+            // consuming the byte after its secret (`(?:\s|$)`) must leave that byte to the
+            // next match, which may need it as its own start (keys on consecutive lines).
+            if se > m.start() {
+                pos = pos.min(se);
+            }
             let secret = &buf[ss..se];
             if let Some(min) = rule.rule.min_entropy {
                 if filters::shannon_entropy(secret) < min {
