@@ -135,21 +135,7 @@ fn names(provider: &str, kind: Kind) -> (String, String, String) {
         _ => "api_key",
     };
     let p = provider.replace(['-', '.', ' '], "_");
-    let lower = format!("{p}_{suffix}");
-    let upper = lower.to_ascii_uppercase();
-    let mut camel = String::new();
-    let mut up = false;
-    for ch in lower.chars() {
-        if ch == '_' {
-            up = true;
-        } else if up {
-            camel.push(ch.to_ascii_uppercase());
-            up = false;
-        } else {
-            camel.push(ch);
-        }
-    }
-    (upper, lower, camel)
+    spellings(&format!("{p}_{suffix}"))
 }
 
 /// The value around the secret at `at` in an example line: the quoted string it is in, else

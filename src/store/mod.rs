@@ -31,6 +31,12 @@ use crate::{
     source::{git::OidMap, CellPart, GitProvenance, SourceKind},
 };
 
+mod memory;
+mod record;
+
+pub use memory::StoreMemory;
+use record::StoredFinding;
+
 /// What a repository's history scan depends on besides object contents (which never change
 /// under an id): every ref and where it points, HEAD, and the shallow and graft lists.
 pub fn refs_digest(repo: &git2::Repository) -> Option<String> {
@@ -277,14 +283,13 @@ impl Store {
                 rows.collect::<rusqlite::Result<_>>()?
             };
             for (old, at, version, ruleset) in runs {
-                tx.execute(
+                insert_mapped(
+                    &tx,
                     "INSERT INTO main.run (started_at, tool_version, ruleset)
                      SELECT ?1, ?2, new FROM map_ruleset WHERE old = ?3",
                     params![at, version, ruleset],
-                )?;
-                tx.execute(
-                    "INSERT INTO map_run VALUES (?1, ?2)",
-                    params![old, tx.last_insert_rowid()],
+                    "map_run",
+                    old,
                 )?;
             }
             {
@@ -303,14 +308,13 @@ impl Store {
                         twice.push(format!("{label} (in {shown})"));
                         continue;
                     }
-                    tx.execute(
+                    insert_mapped(
+                        &tx,
                         "INSERT INTO main.repo (identity, label, last_run)
                          VALUES (?1, ?2, (SELECT new FROM map_run WHERE old = ?3))",
                         params![identity, label, last_run],
-                    )?;
-                    tx.execute(
-                        "INSERT INTO map_repo VALUES (?1, ?2)",
-                        params![old, tx.last_insert_rowid()],
+                        "map_repo",
+                        old,
                     )?;
                     added += 1;
                 }
@@ -666,264 +670,25 @@ impl Store {
     }
 }
 
+/// Insert a row merged from another store with `sql`, and note in the temporary table `map`
+/// that the source's row `old` is now the new row's id.
+fn insert_mapped(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+    map: &str,
+    old: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(sql, values)?;
+    tx.execute(
+        &format!("INSERT INTO {map} VALUES (?1, ?2)"),
+        params![old, tx.last_insert_rowid()],
+    )?;
+    Ok(())
+}
+
 fn oid_of(bytes: &[u8]) -> Result<git2::Oid> {
     git2::Oid::from_bytes(bytes).context("a blob id in the store is malformed")
-}
-
-/// A finding of a blob as the store keeps it: everything a report shows, never the secret.
-#[derive(Serialize, Deserialize)]
-struct StoredFinding {
-    rule: String,
-    fingerprint: String,
-    redacted: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    key_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    hint: Option<String>,
-    source: String,
-    path: String,
-    line: u64,
-    column: u64,
-    end_line: u64,
-    end_column: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cell: Option<usize>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cell_line: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cell_part: Option<String>,
-    confidence: Confidence,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    context: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    expiry: Option<StoredExpiry>,
-    /// Provenance, for a repository's findings (none for a blob's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    git: Option<StoredGit>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredGit {
-    commit: String,
-    author: String,
-    email: String,
-    date: String,
-    summary: String,
-    in_head: Option<bool>,
-    last_commit: Option<String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredExpiry {
-    expires_at: Option<i64>,
-    issued_at: Option<i64>,
-    not_before: Option<i64>,
-    issuer: Option<String>,
-    subject: Option<String>,
-    from_token: bool,
-    lifetime_seconds: Option<i64>,
-    key_id: Option<String>,
-}
-
-impl StoredFinding {
-    fn of(f: &Finding) -> StoredFinding {
-        let l = &f.location;
-        StoredFinding {
-            rule: f.rule.id.clone(),
-            fingerprint: f.fingerprint.to_string(),
-            redacted: f.redacted.clone(),
-            key_id: f.key_id.clone(),
-            hint: f.hint.as_ref().map(|h| h.to_string()),
-            source: f.source.as_str().to_string(),
-            path: l.path.clone(),
-            line: l.line,
-            column: l.column,
-            end_line: l.end_line,
-            end_column: l.end_column,
-            cell: l.cell,
-            cell_line: l.cell_line,
-            cell_part: l.cell_part.map(|p| {
-                match p {
-                    CellPart::Source => "source",
-                    CellPart::Output => "output",
-                }
-                .to_string()
-            }),
-            confidence: f.confidence,
-            context: f.context.map(str::to_string),
-            expiry: f.expiry.as_ref().map(|e| StoredExpiry {
-                expires_at: e.expires_at,
-                issued_at: e.issued_at,
-                not_before: e.not_before,
-                issuer: e.issuer.clone(),
-                subject: e.subject.clone(),
-                from_token: e.basis == Basis::Token,
-                lifetime_seconds: e.lifetime_seconds,
-                key_id: e.key_id.clone(),
-            }),
-            git: f.git.as_ref().map(|g| StoredGit {
-                commit: g.commit.clone(),
-                author: g.author.clone(),
-                email: g.email.clone(),
-                date: g.date.clone(),
-                summary: g.summary.clone(),
-                in_head: g.in_head,
-                last_commit: g.last_commit.clone(),
-            }),
-        }
-    }
-
-    /// The finding again, without its secret; `None` when its rule is not in force.
-    fn finding(self, rules: &HashMap<String, Arc<Rule>>) -> Option<Finding> {
-        let rule = rules.get(&self.rule)?.clone();
-        let source = match self.source.as_str() {
-            "git" => SourceKind::Git,
-            "notebook" => SourceKind::Notebook,
-            "file" => SourceKind::File,
-            "log" => SourceKind::Log,
-            _ => return None,
-        };
-        let context = match self.context.as_deref() {
-            None => None,
-            Some(c) => Some(
-                ["test", "fixture", "example", "docs"]
-                    .into_iter()
-                    .find(|k| *k == c)?,
-            ),
-        };
-        Some(Finding {
-            rule,
-            secret: Vec::new(),
-            fingerprint: Fingerprint::parse(&self.fingerprint)?,
-            redacted: self.redacted,
-            key_id: self.key_id,
-            hint: self.hint.as_deref().and_then(crate::inventory::Hint::parse),
-            repository: None,
-            source,
-            location: Location {
-                path: self.path,
-                line: self.line,
-                column: self.column,
-                end_line: self.end_line,
-                end_column: self.end_column,
-                cell: self.cell,
-                cell_line: self.cell_line,
-                cell_part: match self.cell_part.as_deref() {
-                    None => None,
-                    Some("source") => Some(CellPart::Source),
-                    Some("output") => Some(CellPart::Output),
-                    Some(_) => return None,
-                },
-            },
-            git: self.git.map(|g| GitProvenance {
-                commit: g.commit,
-                author: g.author,
-                email: g.email,
-                date: g.date,
-                summary: g.summary,
-                in_head: g.in_head,
-                last_commit: g.last_commit,
-            }),
-            expiry: self.expiry.map(|e| Expiry {
-                expires_at: e.expires_at,
-                issued_at: e.issued_at,
-                not_before: e.not_before,
-                issuer: e.issuer,
-                subject: e.subject,
-                basis: if e.from_token {
-                    Basis::Token
-                } else {
-                    Basis::Lifetime
-                },
-                lifetime_seconds: e.lifetime_seconds,
-                key_id: e.key_id,
-            }),
-            validation: None,
-            codeowners: Vec::new(),
-            confidence: self.confidence,
-            context,
-        })
-    }
-}
-
-/// The store as a history scan's memory: repository `i` is `identities[i]`.
-pub struct StoreMemory<'a> {
-    pub store: &'a mut Store,
-    pub identities: Vec<String>,
-    pub labels: Vec<String>,
-    pub rules: HashMap<String, Arc<Rule>>,
-    /// Whether blobs holding findings may be recalled (not when the run needs the secrets).
-    pub recall_findings: bool,
-    /// Problems with the store, one line each (the run goes on without it for that repo).
-    pub errors: Vec<String>,
-    /// Blobs read this run, and recalled from earlier runs.
-    pub read: u64,
-    pub recalled: u64,
-    /// Repositories not walked because no ref had moved.
-    pub unchanged: u64,
-    /// Each repository's refs digest, taken before its walk.
-    pub refs: HashMap<usize, String>,
-}
-
-impl BlobMemory for StoreMemory<'_> {
-    fn recall(&mut self, i: usize) -> OidMap<ScannedBlob> {
-        match self
-            .store
-            .recall(&self.identities[i], &self.rules, self.recall_findings)
-        {
-            Ok(m) => {
-                self.recalled += m.len() as u64;
-                m
-            }
-            Err(e) => {
-                self.errors.push(format!("{e:#}"));
-                OidMap::default()
-            }
-        }
-    }
-
-    fn unchanged(&mut self, i: usize, repo: &git2::Repository) -> Option<Unchanged> {
-        let refs = refs_digest(repo)?;
-        self.refs.insert(i, refs.clone());
-        if !self.recall_findings {
-            return None;
-        }
-        match self
-            .store
-            .unchanged(&self.identities[i], &refs, &self.rules)
-        {
-            Ok(u) => u,
-            Err(e) => {
-                self.errors.push(format!("{e:#}"));
-                None
-            }
-        }
-    }
-
-    fn learn(&mut self, i: usize, l: Learned<'_>) {
-        self.read += l.read.len() as u64;
-        self.unchanged += !l.walked as u64;
-        let refs = self.refs.remove(&i);
-        let state = match (&l.reached, &refs) {
-            _ if !l.walked => StateChange::Keep,
-            (Some(reached), Some(refs)) => StateChange::Save {
-                refs,
-                commits: l.commits,
-                reached,
-                raw: l.raw,
-            },
-            _ => StateChange::Forget,
-        };
-        if let Err(e) = self.store.learn(
-            &self.identities[i],
-            &self.labels[i],
-            &l.read,
-            &l.outcome.findings,
-            state,
-        ) {
-            self.errors.push(format!("{e:#}"));
-        }
-    }
 }
 
 #[cfg(test)]
