@@ -469,6 +469,7 @@ mod tests {
             min_entropy: None,
             checksum: None,
             strict_placeholders: false,
+            keyword_starts_token: false,
             confidence: None,
             secret_is_key_id: false,
             ignore_names_ending: vec![],

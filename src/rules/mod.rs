@@ -174,6 +174,11 @@ pub struct Rule {
     /// Also reject weak placeholder words (`test`, `example`, `password`...) in the secret.
     #[serde(default)]
     pub strict_placeholders: bool,
+    /// A keyword hit counts only where a token starts: not after a letter, a digit, `+`,
+    /// `/` or `%` (a key that starts with its keyword, where the keyword is common inside
+    /// base64: X's bearer tokens start with 21 `A`s, as does every run of zero bytes).
+    #[serde(default)]
+    pub keyword_starts_token: bool,
     /// The match may span lines (PEM blocks, JSON files, a key some lines below its host).
     #[serde(default)]
     pub multiline: bool,
