@@ -308,13 +308,29 @@ pub fn stream(data: &[u8]) {
     // out). Elsewhere a regex may match at another phase of a repeated text, and a multi-line
     // rule may pair a BEGIN with another END, when scanning starts elsewhere: there each
     // finding must overlap one of the same rule on the other side.
-    let line_len: Vec<usize> = text.split(|&b| b == b'\n').map(|l| l.len()).collect();
+    // A single-line rule's windows on consecutive lines merge, so its regex may start on
+    // the line before (`name =` on one line, the value on the next): such a finding
+    // depends on where scanning started, like a repeated text. Exact comparison is for
+    // findings their own line gives alone.
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    let line_local = |f: &Finding| {
+        let Some(line) = lines.get(f.location.line as usize - 1) else {
+            return false;
+        };
+        let mut alone = ScanOutcome::default();
+        scan::scan_bytes(m, line, &prov, &mut Scratch::default(), &mut alone);
+        alone
+            .findings
+            .iter()
+            .any(|g| g.rule.id == f.rule.id && g.secret == f.secret)
+    };
     let exact = |f: &Finding| {
         !f.rule.multiline
             && f.secret.len() < overlap / 2
-            && line_len
+            && lines
                 .get(f.location.line as usize - 1)
-                .is_some_and(|&n| n < 1000)
+                .is_some_and(|l| l.len() < 1000)
+            && line_local(f)
     };
     let single =
         |v: &[Finding]| places(&v.iter().filter(|f| exact(f)).cloned().collect::<Vec<_>>());
