@@ -94,14 +94,8 @@ pub struct Scratch {
 /// Everything needed to scan bytes for every rule. Build once, share by reference.
 #[derive(Debug)]
 pub struct Matcher {
-    /// Finds anchors: each keyword's first `ANCHOR_LEN` bytes (a shorter keyword whole).
     automaton: AhoCorasick,
-    /// For each anchor, the keywords a hit of it may be (those starting with it, and those
-    /// it starts with), longest first.
-    candidates: Vec<Vec<usize>>,
-    /// The keywords, lower case.
-    keywords: Vec<Vec<u8>>,
-    /// For each keyword, the rules that listed it as a keyword.
+    /// For each automaton pattern, the rules that listed it as a keyword.
     owners: Vec<Vec<usize>>,
     rules: Vec<CompiledRule>,
     /// Prefixes that specific rules' keys start with (`gsk_`, `xoxb-`, `AKIA`), each with
@@ -122,14 +116,6 @@ fn is_token_byte(b: u8) -> bool {
 
 /// Provider names that are also everyday words in variable names.
 const PROVIDER_WORDS: &[&str] = &["generic", "age", "line", "front", "readme", "modal", "ramp"];
-
-/// How many bytes of a keyword the automaton looks for; a hit is then checked against the
-/// whole keywords it may be. 810 keywords in full make a DFA of 2.5 MB, more than a core's
-/// L2 cache; their 6-byte starts make one of 1.2 MB. Shorter anchors make a smaller DFA
-/// but hit everyday words (`cont`, `data`, `stat`), and each hit that is no keyword
-/// restarts the search: on real source trees 6 bytes was fastest (4: +17 % CPU, full
-/// keywords: +30 %).
-const ANCHOR_LEN: usize = 6;
 
 const FORMAT_KEY: u8 = 1;
 const FORMAT_TOKEN: u8 = 2;
@@ -190,31 +176,11 @@ impl Matcher {
                 }
             }
         }
-        let mut anchor_index: HashMap<&[u8], usize> = HashMap::new();
-        let mut anchors: Vec<&[u8]> = Vec::new();
-        for p in &patterns {
-            let a = &p[..p.len().min(ANCHOR_LEN)];
-            anchor_index.entry(a).or_insert_with(|| {
-                anchors.push(a);
-                anchors.len() - 1
-            });
-        }
-        let mut candidates: Vec<Vec<usize>> = anchors
-            .iter()
-            .map(|a| {
-                (0..patterns.len())
-                    .filter(|&k| patterns[k].starts_with(a) || a.starts_with(&patterns[k]))
-                    .collect()
-            })
-            .collect();
-        for c in &mut candidates {
-            c.sort_by_key(|&k| std::cmp::Reverse(patterns[k].len()));
-        }
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(&anchors)
+            .build(&patterns)
             .context("building the keyword automaton")?;
         let mut known_prefixes: Vec<(Vec<u8>, usize)> = Vec::new();
         for (idx, r) in rules.iter().enumerate() {
@@ -252,8 +218,6 @@ impl Matcher {
         }
         Ok(Matcher {
             automaton,
-            candidates,
-            keywords: patterns,
             owners,
             rules,
             known_prefixes,
@@ -285,34 +249,10 @@ impl Matcher {
         }
         scratch.touched.clear();
         let mut line_cache: (usize, usize) = (usize::MAX, 0); // (line start, line end)
-                                                              // The search is leftmost-longest over whole keywords, made of one over anchors: a
-                                                              // hit is the longest keyword it may be that is there, and the search goes on after
-                                                              // it; a hit that is no keyword goes on from the next byte.
-        let mut pos = 0;
-        while pos < buf.len() {
-            let Some(hit) = self
-                .automaton
-                .find(aho_corasick::Input::new(buf).range(pos..))
-            else {
-                break;
-            };
-            let s = hit.start();
-            let rest = &buf[s..];
-            let found = self.candidates[hit.pattern().as_usize()]
-                .iter()
-                .copied()
-                .find(|&k| {
-                    let kw = &self.keywords[k];
-                    rest.len() >= kw.len() && rest[..kw.len()].eq_ignore_ascii_case(kw)
-                });
-            let Some(k) = found else {
-                pos = s + 1;
-                continue;
-            };
-            let e = s + self.keywords[k].len();
-            pos = e;
+        for hit in self.automaton.find_iter(buf) {
+            let (s, e) = (hit.start(), hit.end());
             let inside_token = s > 0 && is_token_byte(buf[s - 1]);
-            for &r in &self.owners[k] {
+            for &r in &self.owners[hit.pattern().as_usize()] {
                 let rule = &self.rules[r].rule;
                 if inside_token && rule.keyword_starts_token {
                     continue;
@@ -516,10 +456,6 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
         .size_limit(50 << 20)
-        // The lazy DFA's cache, per regex and thread, grown only as states are built: the
-        // default 2 MiB is refilled over and over by rules with long bounded repeats
-        // (5 % of a real-tree scan's CPU, for 3 MiB more peak memory).
-        .dfa_size_limit(8 << 20)
         .build()
 }
 
@@ -750,7 +686,7 @@ keywords = ["key"]
 regex = '(?i)key\s*=\s*"(?P<secret>[A-Za-z0-9_]{16,})"'
 "#;
 
-    const ANCHORED: &str = r#"
+    const NEAR_MISSES: &str = r#"
 [[rules]]
 id = "t.long"
 title = "long keyword"
@@ -773,7 +709,7 @@ regex = 'tentfu:(?P<secret>[a-z0-9]{24})'
 
 [[rules]]
 id = "t.short"
-title = "short keyword, prefix of an anchor"
+title = "short keyword, prefix of a long one"
 provider = "v"
 kind = "api-key"
 severity = "high"
@@ -796,13 +732,13 @@ regex = '(?P<secret>QQQQQQQQ[a-z0-9]{24})'
     /// The automaton looks for keywords' first bytes; a hit must still be the whole
     /// keyword, and a hit that is none must not hide a keyword starting right after it.
     #[test]
-    fn anchored_keywords_are_found_whole_and_near_misses_hide_nothing() {
-        let m = Matcher::new(&set(ANCHORED)).unwrap();
+    fn keywords_are_found_whole_and_near_misses_hide_nothing() {
+        let m = Matcher::new(&set(NEAR_MISSES)).unwrap();
         let mut rng = Rng::new(9);
         let mut v = || expand("{{lower:24}}", &mut rng);
         let (a, b, c) = (v(), v(), v());
-        // `passwo` (the anchor of `passwordfile`) is there, the long keyword is not, and
-        // `passw`, a keyword the anchor starts with, is.
+        // `passwo`, the start of `passwordfile`, is there, the long keyword is not, and
+        // `passw`, a keyword it starts with, is.
         let text = format!(
             "CONTENTFUL_TOKEN={a}\ncontentfu contentful tentfu:{b}\npasswo{}\ncontentful_tok={c}\n",
             &c[1..]
@@ -810,7 +746,7 @@ regex = '(?P<secret>QQQQQQQQ[a-z0-9]{24})'
         let found = m.scan(text.as_bytes(), &mut Scratch::default());
         let ids: Vec<&str> = found.iter().map(|f| m.rule(f.rule).id.as_str()).collect();
         assert_eq!(ids, ["t.long", "t.inside", "t.short"], "{text}");
-        // `conten` is a hit that is no keyword; `tentfu`, starting inside it, is still found.
+        // `contentfu` is almost `contentful_token`; `tentfu`, starting inside it, is found.
         let near = format!("xcontentfu:{b}");
         let found = m.scan(near.as_bytes(), &mut Scratch::default());
         assert_eq!(found.len(), 1, "{near}");
@@ -819,7 +755,7 @@ regex = '(?P<secret>QQQQQQQQ[a-z0-9]{24})'
 
     #[test]
     fn keyword_starts_token_skips_hits_inside_base64() {
-        let m = Matcher::new(&set(ANCHORED)).unwrap();
+        let m = Matcher::new(&set(NEAR_MISSES)).unwrap();
         let body = expand("{{lower:24}}", &mut Rng::new(4));
         for (text, want) in [
             (format!("Bearer QQQQQQQQ{body}"), 1),
