@@ -108,16 +108,17 @@ fn no_format_shows_a_secrets_random_part() {
         let secret = f["secret"].as_str().unwrap();
         pieces.extend(random_part(secret, &rule.keywords, rule.kind));
     }
-    // Every rule with examples was exercised.
+    // Every rule whose secret is a secret was exercised (a public key id, such as a Twilio
+    // Account SID reported only beside its auth token, is printed by design).
     let missing: Vec<&str> = set
         .rules
         .iter()
-        .filter(|r| !r.examples.is_empty() && !rules_seen.contains(&r.id))
+        .filter(|r| !r.examples.is_empty() && !r.secret_is_key_id && !rules_seen.contains(&r.id))
         .map(|r| r.id.as_str())
         .collect();
     assert!(
-        missing.len() * 20 <= set.rules.len(),
-        "too many rules not found in their own examples: {missing:?}"
+        missing.is_empty(),
+        "rules not found in their own examples: {missing:?}"
     );
     for k in [&named, &openai_key("dir-name-key")] {
         pieces.push(k[4..].to_string());
