@@ -2,7 +2,8 @@
 //! vendors document (gh --paginate pages, the GCP REST wrapper, the credential-report JSON
 //! with base64 Content, Anthropic's old and new shapes, OpenAI's flat admin owner, Azure key
 //! lists), all generated here. Every planted case must come out with exactly its expected
-//! categories, the same in-process (`--git`) and from a saved report.
+//! categories, the same in-process (`--git`) and from a saved report; a work-tree run
+//! (`--scan`, in-process and saved) gives the same answer for every key still in the tree.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -15,6 +16,13 @@ const NOW: &str = "2025-06-01T00:00:00Z";
 
 /// The kit's two repositories, audited in-process.
 const SOURCES: &[&str] = &["--git", "repo", "--git", "svc"];
+
+/// Their work trees, audited in-process.
+const SCAN_SOURCES: &[&str] = &["--scan", "repo", "--scan", "svc"];
+
+/// Planted cases whose key is in history only (deleted from the work tree): a `--scan` of the
+/// work tree does not find them, and their records are found nowhere there.
+const HISTORY_ONLY: &[&str] = &["found, stale at the vendor (history only)"];
 
 use crate::util::write_file as write;
 
@@ -32,6 +40,20 @@ pub struct Kit {
     /// Planted case → (redacted-independent) fingerprint of the credential.
     pub cases: BTreeMap<&'static str, String>,
     pub secrets: Vec<String>,
+}
+
+/// Delete `rel` from the work tree and commit the deletion (the key stays in history).
+fn remove_and_commit(repo: &Repository, rel: &str, time: i64) {
+    std::fs::remove_file(repo.workdir().unwrap().join(rel)).unwrap();
+    let mut index = repo.index().unwrap();
+    index.remove_path(Path::new(rel)).unwrap();
+    index.write().unwrap();
+    commit_all(
+        repo,
+        ("Bob", "bob@example.com"),
+        time,
+        "remove release script",
+    );
 }
 
 fn fp(s: &str) -> String {
@@ -68,6 +90,14 @@ pub fn kit() -> Kit {
     let groq = key("gsk_{{alnum:20}}WGdyb3FY{{alnum:24}}", "kit-groq");
     let aws2_id = key("AKIA{{b32:16}}", "kit-aws2-id");
     let aws2_secret = key("{{b64:40}}", "kit-aws2-secret");
+    let aws3_id = key("AKIA{{b32:16}}", "kit-aws3-id");
+    let aws3_secret = key("{{b64:40}}", "kit-aws3-secret");
+    let github_stale = github_key("kit-github-stale");
+    let no_purpose = openai_key("kit-no-purpose");
+    let no_expiry = openai_key("kit-no-expiry");
+    let review = openai_key("kit-review");
+    // In the register only, never in code.
+    let spare = openai_key("kit-spare");
     write(
         &repo_dir,
         "app/batch.env",
@@ -97,6 +127,32 @@ pub fn kit() -> Kit {
         &repo_dir,
         "infra/old.ini",
         &format!("aws_access_key_id = {aws2_id}\naws_secret_access_key = {aws2_secret}\n"),
+    );
+    write(
+        &repo_dir,
+        "infra/legacy.ini",
+        &format!("aws_access_key_id = {aws3_id}\naws_secret_access_key = {aws3_secret}\n"),
+    );
+    write(
+        &repo_dir,
+        "app/no-purpose.env",
+        &format!("OPENAI_API_KEY={no_purpose}\n"),
+    );
+    write(
+        &repo_dir,
+        "app/no-expiry.env",
+        &format!("OPENAI_API_KEY={no_expiry}\n"),
+    );
+    write(
+        &repo_dir,
+        "app/review.env",
+        &format!("OPENAI_API_KEY={review}\n"),
+    );
+    // Committed, then deleted from the work tree: in history only.
+    write(
+        &repo_dir,
+        "scripts/release.sh",
+        &format!("export GH_TOKEN={github_stale}\n"),
     );
     // A second repository holding the shared key too.
     let svc = Repository::init(root.join("svc")).unwrap();
@@ -145,6 +201,7 @@ pub fn kit() -> Kit {
         "* @acme/platform\n/ci/ @carol-gh\n",
     );
     commit_bob(&repo);
+    remove_and_commit(&repo, "scripts/release.sh", 1_700_000_050);
 
     let inv = root.join("inv");
     // Our register: the OpenAI key by fingerprint (owner present, purpose, expiry).
@@ -159,12 +216,21 @@ pub fn kit() -> Kit {
              infra-bot,openai,{},,dave@example.com,platform,infra automation,infra/**,active,2025-01-01,2026-01-01,\n\
              shared-key,openai,{},,dave@example.com,platform,chat and svc,,active,2025-01-01,2026-01-01,\n\
              groq-eval,groq,{},,dave@example.com,platform,model evaluation,,active,2025-01-01,2026-01-01,\n\
-             old-deploy,aws,,{aws2_id},dave@example.com,platform,old deploys,,revoked,2024-01-01,2026-01-01,\n",
+             old-deploy,aws,,{aws2_id},dave@example.com,platform,old deploys,,revoked,2024-01-01,2026-01-01,\n\
+             legacy-sync,aws,,{aws3_id},dave@example.com,platform,legacy sync,,retired,2024-06-01,2026-01-01,\n\
+             no-purpose,openai,{},,dave@example.com,platform,,,active,2025-01-01,2026-01-01,\n\
+             no-expiry,openai,{},,dave@example.com,platform,search indexer,,active,2025-01-01,,\n\
+             review-due,openai,{},,dave@example.com,platform,support bot,,active,2025-01-01,2026-01-01,2025-05-01\n\
+             spare-key,openai,{},,dave@example.com,platform,,,active,2025-01-01,,\n",
             fp(&openai),
             fp(&expired),
             fp(&scoped),
             fp(&shared),
             fp(&groq),
+            fp(&no_purpose),
+            fp(&no_expiry),
+            fp(&review),
+            fp(&spare),
         ),
     );
     // Anthropic, old shape: the inventoried key (never in code) with its vendor hint.
@@ -205,7 +271,8 @@ pub fn kit() -> Kit {
         &format!(
             r#"{{"AccessKeyMetadata": [{{"UserName": "deploy-bot", "AccessKeyId": "{aws_id}", "Status": "Active",
   "CreateDate": "2025-02-01T08:00:00+00:00"}},
-  {{"UserName": "deploy-bot", "AccessKeyId": "{aws2_id}", "Status": "Active", "CreateDate": "2024-03-01T08:00:00+00:00"}}],
+  {{"UserName": "deploy-bot", "AccessKeyId": "{aws2_id}", "Status": "Active", "CreateDate": "2024-03-01T08:00:00+00:00"}},
+  {{"UserName": "deploy-bot", "AccessKeyId": "{aws3_id}", "Status": "Active", "CreateDate": "2024-06-01T08:00:00+00:00"}}],
   "IsTruncated": false}}"#
         ),
     );
@@ -242,9 +309,14 @@ deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/
   "token_last_eight": "{}", "credential_authorized_at": "2025-02-01T00:00:00Z",
   "credential_accessed_at": "2025-05-20T00:00:00Z", "authorized_credential_note": "release bot",
   "authorized_credential_expires_at": null, "scopes": ["repo"]}}]
-[{{"login": "erin", "credential_id": 2, "credential_type": "SSH Key", "fingerprint": "jklmnop12345678"}}]
+[{{"login": "erin", "credential_id": 2, "credential_type": "SSH Key", "fingerprint": "jklmnop12345678"}},
+ {{"login": "dave-gh", "credential_id": 3, "credential_type": "personal access token",
+  "token_last_eight": "{}", "credential_authorized_at": "2024-12-01T00:00:00Z",
+  "credential_accessed_at": "2025-01-15T00:00:00Z", "authorized_credential_note": "nightly release",
+  "authorized_credential_expires_at": null, "scopes": ["repo"]}}]
 "#,
-            &github[github.len() - 8..]
+            &github[github.len() - 8..],
+            &github_stale[github_stale.len() - 8..]
         ),
     );
     // GitHub fine-grained PAT grants (slurped pages): hygiene only.
@@ -309,6 +381,14 @@ deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/
         ("hint fits on 4 random characters", fp(&ambiguous)),
         ("a retired provider", fp(&groq)),
         ("revoked in the register, active at AWS", fp(&aws2_secret)),
+        ("register retired, vendor active", fp(&aws3_secret)),
+        (
+            "found, stale at the vendor (history only)",
+            fp(&github_stale),
+        ),
+        ("register row without a purpose", fp(&no_purpose)),
+        ("register row without an expiry", fp(&no_expiry)),
+        ("register review date passed", fp(&review)),
     ]
     .into_iter()
     .collect();
@@ -327,6 +407,12 @@ deploy-bot,arn:aws:iam::1:user/deploy-bot,2024-01-01T00:00:00+00:00,false,N/A,N/
             ambiguous,
             groq,
             aws2_secret,
+            aws3_secret,
+            github_stale,
+            no_purpose,
+            no_expiry,
+            review,
+            spare,
         ],
     }
 }
@@ -432,25 +518,74 @@ fn suggestions(v: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// record id → sorted categories, for inventory records found nowhere.
+fn records(v: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut c: Vec<String> = r["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["category"].as_str().unwrap().to_string())
+                .collect();
+            c.sort();
+            c.dedup();
+            (r["id"].as_str().unwrap().to_string(), c)
+        })
+        .collect()
+}
+
+/// The credential with this fingerprint.
+fn credential<'a>(v: &'a serde_json::Value, fp: &str) -> &'a serde_json::Value {
+    v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["fingerprint"] == fp)
+        .unwrap_or_else(|| panic!("{fp} not audited"))
+}
+
+/// The evidence of `category` on the credential with this fingerprint.
+fn evidence(v: &serde_json::Value, fp: &str, category: &str) -> Option<String> {
+    credential(v, fp)["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["category"] == category)
+        .map(|h| h["evidence"].as_str().unwrap().to_string())
+}
+
+/// Save `sprawl CMD DIR --format json` reports of the kit's two repositories; their names.
+fn save_reports(dir: &Path, cmd: &str) -> [String; 2] {
+    ["repo", "svc"].map(|name| {
+        let file = format!("{name}-{cmd}.json");
+        let out = sprawl()
+            .current_dir(dir)
+            .args([cmd, name, "--format", "json", "-o", &file])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{cmd} {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        file
+    })
+}
+
 #[test]
 fn every_planted_case_has_exactly_its_categories_in_both_modes() {
     let k = kit();
     let dir = k.dir.path();
     let (live, code, stderr) = audit(dir, SOURCES, &[]);
     assert_eq!(code, 1, "{stderr}");
-    let out = sprawl()
-        .current_dir(dir)
-        .args(["git", "repo", "--format", "json", "-o", "repo.json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let out = sprawl()
-        .current_dir(dir)
-        .args(["git", "svc", "--format", "json", "-o", "svc.json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let (saved, _, _) = audit(dir, &["repo.json", "svc.json"], &[]);
+    let git_reports = save_reports(dir, "git");
+    let git_reports: Vec<&str> = git_reports.iter().map(String::as_str).collect();
+    let (saved, _, _) = audit(dir, &git_reports, &[]);
     let (a, b) = (answers(&live), answers(&saved));
     let mut cases = k.cases.clone();
     for c in cases.values_mut() {
@@ -519,9 +654,34 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
             "revoked in the register, active at AWS",
             vec!["exposed", "revoked_but_live"],
         ),
+        (
+            "register retired, vendor active",
+            vec!["exposed", "past_purpose"],
+        ),
+        (
+            "found, stale at the vendor (history only)",
+            vec!["exposed", "stale"],
+        ),
+        (
+            "register row without a purpose",
+            vec!["exposed", "missing_purpose"],
+        ),
+        (
+            "register row without an expiry",
+            vec!["exposed", "no_expiry"],
+        ),
+        (
+            "register review date passed",
+            vec!["exposed", "review_overdue"],
+        ),
     ]
     .into_iter()
     .collect();
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        k.cases.keys().collect::<Vec<_>>(),
+        "every planted case is in the table"
+    );
     let mut table = String::new();
     for (case, want) in &expected {
         let got = a
@@ -531,33 +691,24 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         table.push_str(&format!("{case}: {}\n", got.join(", ")));
     }
     assert_eq!(a.len(), expected.len(), "one credential, one row: {a:?}");
+    // Register retired, vendor active (issue 10 item 5): past_purpose, both states shown.
+    for v in [&live, &saved] {
+        let why = evidence(v, &cases["register retired, vendor active"], "past_purpose").unwrap();
+        assert!(
+            why.contains("the register says retired (inv/register.csv")
+                && why.contains("the vendor says active (inv/aws-keys.json"),
+            "{why}"
+        );
+    }
     // The shadow key is never attributed to the record whose last 4 it shares.
-    let shadow = live["credentials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["fingerprint"] == cases["anthropic shadow sharing last 4"])
-        .unwrap();
+    let shadow = credential(&live, &cases["anthropic shadow sharing last 4"]);
     assert!(shadow["record"].is_null() && shadow["candidates"].as_array().unwrap().is_empty());
-    // Records found nowhere: their hygiene, with the export named.
-    let recs: BTreeMap<String, Vec<String>> = live["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let mut c: Vec<String> = r["categories"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| h["category"].as_str().unwrap().to_string())
-                .collect();
-            c.sort();
-            c.dedup();
-            (r["id"].as_str().unwrap().to_string(), c)
-        })
-        .collect();
-    for (id, want) in [
+    // Records found nowhere: their hygiene, with the export named; the same from reports.
+    let recs = records(&live);
+    assert_eq!(recs, records(&saved), "records differ between modes");
+    let expected_records = [
         ("old-pilot", vec!["orphaned", "past_purpose"]),
+        ("spare-key", vec!["missing_purpose", "no_expiry"]),
         ("apikey_wif", vec!["unowned_machine_identity"]),
         ("apikey_inv", vec![]),
         ("key_adm", vec!["long_lived", "stale"]),
@@ -565,14 +716,67 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         ("fine-grained-pat-98716", vec![]),
         ("u1", vec!["orphaned"]),
         ("key_proj1", vec![]),
-    ] {
+    ];
+    for (id, want) in &expected_records {
         assert_eq!(
-            recs.get(id).map(Vec::as_slice),
+            recs.get(*id).map(Vec::as_slice),
             Some(&want.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..]),
             "{id}: {recs:?}"
         );
         table.push_str(&format!("record {id}: {}\n", want.join(", ")));
     }
+    assert_eq!(recs.len(), expected_records.len(), "{recs:?}");
+    // Every category is planted: on a credential found, or on a record found nowhere.
+    let planted: std::collections::BTreeSet<&str> = expected
+        .values()
+        .chain(expected_records.iter().map(|(_, c)| c))
+        .flatten()
+        .copied()
+        .collect();
+    for c in sprawl::audit::ALL_CATEGORIES {
+        assert!(
+            planted.contains(c.as_str()),
+            "{} is not planted",
+            c.as_str()
+        );
+    }
+
+    // The work trees (`--scan`), in-process and from saved `scan` reports: the same answer
+    // for every key still in a work tree. Two differences, both stated: a key in history
+    // only is not in a work tree (its record is then found nowhere, with its hygiene), and
+    // a work tree has no commit dates, so a `long_lived` that rests on how long the key has
+    // been in the code ("in the code since", from its first commit) cannot be said.
+    let (scan_live, code, scan_stderr) = audit(dir, SCAN_SOURCES, &[]);
+    assert_eq!(code, 1, "{scan_stderr}");
+    let scan_reports = save_reports(dir, "scan");
+    let scan_reports: Vec<&str> = scan_reports.iter().map(String::as_str).collect();
+    let (scan_saved, _, _) = audit(dir, &scan_reports, &[]);
+    let (sa, sb) = (answers(&scan_live), answers(&scan_saved));
+    assert_eq!(sa, sb, "--scan in-process and scan reports disagree");
+    let mut want = a.clone();
+    for case in HISTORY_ONLY {
+        assert!(want.remove(&cases[*case]).is_some(), "{case}");
+    }
+    for (fp, cats) in want.iter_mut() {
+        if evidence(&live, fp, "long_lived").is_some_and(|e| e.contains("in the code since")) {
+            cats.retain(|c| c != "long_lived");
+        }
+    }
+    assert_eq!(
+        sa, want,
+        "--scan and --git disagree on keys in the work tree"
+    );
+    let (ra, rb) = (records(&scan_live), records(&scan_saved));
+    assert_eq!(ra, rb, "records differ between --scan and scan reports");
+    let mut want = recs.clone();
+    // The history-only GitHub token's record (credential authorization 3) is found nowhere.
+    want.insert("3".into(), vec!["stale".into()]);
+    assert_eq!(ra, want, "records differ between --scan and --git");
+    for v in [&scan_live, &scan_saved] {
+        let why = evidence(v, &cases["register retired, vendor active"], "past_purpose").unwrap();
+        assert!(why.contains("register says retired") && why.contains("vendor says active"));
+    }
+
     // Warnings name the file: has_more, SYSTEM_MANAGED, SSH keys, pages joined.
     for needle in [
         "inv/openai-admin.json: `has_more` is true",
@@ -583,7 +787,10 @@ fn every_planted_case_has_exactly_its_categories_in_both_modes() {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
     for s in &k.secrets {
-        assert!(!live.to_string().contains(s.as_str()) && !stderr.contains(s.as_str()));
+        for v in [&live, &saved, &scan_live, &scan_saved] {
+            assert!(!v.to_string().contains(s.as_str()));
+        }
+        assert!(!stderr.contains(s.as_str()) && !scan_stderr.contains(s.as_str()));
     }
     insta::assert_snapshot!("audit_kit_table", table);
     let mut settings = insta::Settings::clone_current();
@@ -714,7 +921,7 @@ fn bad_files_are_left_out_with_a_reason_and_the_rest_is_audited() {
     assert!(!stderr.contains("2024-02-30") && !stderr.contains("1e308"));
     assert_eq!(v["errors"].as_array().unwrap().len(), 3);
     // The rest was audited.
-    assert_eq!(answers(&v).len(), 12);
+    assert_eq!(answers(&v).len(), 17);
 }
 
 #[test]
@@ -748,7 +955,7 @@ fn inventory_swallowing_reports_is_routed_and_said() {
         "{stderr}"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(answers(&v).len(), 12);
+    assert_eq!(answers(&v).len(), 17);
     // And a report given with --inventory is audited as findings.
     let out = sprawl()
         .current_dir(dir)

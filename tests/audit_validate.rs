@@ -1,5 +1,6 @@
 //! `sprawl audit --validate` (issue 13 item 3): what the provider says feeds the audit's
-//! categories. GitHub tokens in a temp repository, checked by the built-in GitHub validator
+//! categories. GitHub tokens in a temp repository (recorded revoked, expired or retired in the
+//! register, expired at the vendor, or in no inventory), checked by the built-in GitHub validator
 //! against a mock started here on 127.0.0.1 (the `SPRAWL_TEST_VALIDATE_BASE_URL` hook, set
 //! on the child process only), in-process and from a saved `git --validate` report.
 
@@ -17,6 +18,12 @@ const NOW: &str = "2025-06-01T00:00:00Z";
 struct Tokens {
     /// Revoked in the register, still accepted by GitHub.
     revoked_live: String,
+    /// Expired in the register, still accepted by GitHub.
+    expired_live: String,
+    /// Retired in the register, still accepted by GitHub.
+    retired_live: String,
+    /// Expired at the vendor (the SSO authorization's expiry passed), still accepted.
+    vendor_expired_live: String,
     /// In no inventory, accepted by GitHub (the validator names its login).
     shadow_live: String,
     /// In no inventory, rejected by GitHub.
@@ -28,6 +35,9 @@ struct Tokens {
 fn tokens() -> Tokens {
     Tokens {
         revoked_live: github_key("av-revoked-live"),
+        expired_live: github_key("av-expired-live"),
+        retired_live: github_key("av-retired-live"),
+        vendor_expired_live: github_key("av-vendor-expired-live"),
         shadow_live: github_key("av-shadow-live"),
         dead: github_key("av-dead"),
         old_static: github_key("av-old-static"),
@@ -37,7 +47,11 @@ fn tokens() -> Tokens {
 fn answer(t: &Tokens, s: &Seen) -> Answer {
     let auth = s.header("authorization").unwrap_or("");
     let has = |k: &str| auth.ends_with(k);
-    if has(&t.revoked_live) {
+    if has(&t.revoked_live)
+        || has(&t.expired_live)
+        || has(&t.retired_live)
+        || has(&t.vendor_expired_live)
+    {
         Answer::json(200, r#"{"login":"release-bot","id":7}"#)
     } else if has(&t.shadow_live) {
         Answer::json(200, r#"{"login":"dave-gh","id":8}"#)
@@ -48,13 +62,17 @@ fn answer(t: &Tokens, s: &Seen) -> Answer {
     }
 }
 
-/// The repository (all four tokens, committed in November 2023), the register and roster.
+/// The repository (every token, committed in November 2023), the register, a GitHub SSO
+/// authorizations export (`gh api --paginate`) and the roster.
 fn fixture(t: &Tokens) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let repo = Repository::init(root.join("repo")).unwrap();
     let files = [
         ("ci/release.sh", &t.revoked_live),
+        ("ci/nightly.sh", &t.expired_live),
+        ("ci/pilot.sh", &t.retired_live),
+        ("ci/sso.sh", &t.vendor_expired_live),
         ("ci/shadow.sh", &t.shadow_live),
         ("old/dead.env", &t.dead),
         ("old/static.env", &t.old_static),
@@ -73,8 +91,24 @@ fn fixture(t: &Tokens) -> tempfile::TempDir {
         "register.csv",
         &format!(
             "id,provider,fingerprint,owner,purpose,status,created_at,expires_at\n\
-             release-bot,github,{},dave@example.com,releases,revoked,2025-01-01,2026-01-01\n",
-            sprawl::finding::Fingerprint::of(t.revoked_live.as_bytes())
+             release-bot,github,{},dave@example.com,releases,revoked,2025-01-01,2026-01-01\n\
+             nightly-bot,github,{},dave@example.com,nightly builds,expired,2024-01-01,2025-01-01\n\
+             pilot-bot,github,{},dave@example.com,2024 pilot,retired,2024-01-01,2026-01-01\n",
+            sprawl::finding::Fingerprint::of(t.revoked_live.as_bytes()),
+            sprawl::finding::Fingerprint::of(t.expired_live.as_bytes()),
+            sprawl::finding::Fingerprint::of(t.retired_live.as_bytes()),
+        ),
+    );
+    write_file(
+        root,
+        "github-auth.json",
+        &format!(
+            r#"[{{"login": "dave-gh", "credential_id": 11, "credential_type": "personal access token",
+  "token_last_eight": "{}", "credential_authorized_at": "2025-01-01T00:00:00Z",
+  "credential_accessed_at": "2025-05-30T00:00:00Z", "authorized_credential_note": "sso bot",
+  "authorized_credential_expires_at": "2025-03-01T00:00:00Z", "scopes": ["repo"]}}]
+"#,
+            &t.vendor_expired_live[t.vendor_expired_live.len() - 8..]
         ),
     );
     write_file(
@@ -106,6 +140,8 @@ const AUDIT: &[&str] = &[
     "json",
     "--inventory",
     "register.csv",
+    "--inventory",
+    "github-auth.json",
     "--roster",
     "roster.csv",
 ];
@@ -137,7 +173,15 @@ fn both_modes() -> (Tokens, Vec<serde_json::Value>, usize) {
     let mut saved_args = AUDIT.to_vec();
     saved_args.push("repo.json");
     let (saved, _) = run(dir.path(), &mock, &saved_args);
-    for s in [&t.revoked_live, &t.shadow_live, &t.dead, &t.old_static] {
+    for s in [
+        &t.revoked_live,
+        &t.expired_live,
+        &t.retired_live,
+        &t.vendor_expired_live,
+        &t.shadow_live,
+        &t.dead,
+        &t.old_static,
+    ] {
         let all = format!("{live}{saved}{stderr}");
         assert!(!all.contains(s.as_str()), "a secret in the output");
     }
@@ -177,10 +221,53 @@ fn revoked_in_the_register_but_accepted_is_revoked_but_live_and_first() {
         );
         assert!(hit(c, "revoked_but_present").is_none(), "it is not dead");
         assert_eq!(c["severity"], "critical");
-        assert_eq!(
-            v["credentials"][0]["fingerprint"], c["fingerprint"],
-            "listed first"
-        );
+        assert_listed_first(v, c);
+    }
+}
+
+/// The credentials that are revoked_but_live come before every other, `c` among them.
+fn assert_listed_first(v: &serde_json::Value, c: &serde_json::Value) {
+    let list = v["credentials"].as_array().unwrap();
+    let first: Vec<&serde_json::Value> = list
+        .iter()
+        .take_while(|x| hit(x, "revoked_but_live").is_some())
+        .collect();
+    assert!(
+        list[first.len()..]
+            .iter()
+            .all(|x| hit(x, "revoked_but_live").is_none()),
+        "revoked_but_live listed first"
+    );
+    assert!(first.contains(&c), "listed first");
+}
+
+/// Issue 13 item 3: "a key the inventory says is revoked, expired or retired that still
+/// validates is revoked_but_live (critical)": the register's `expired` and `retired`, and an
+/// expiry the vendor enforced (not only the register's `revoked`).
+#[test]
+fn expired_retired_or_vendor_expired_but_accepted_is_revoked_but_live() {
+    let (t, runs, _) = both_modes();
+    for v in &runs {
+        for (token, said) in [
+            (&t.expired_live, "the register says expired (register.csv"),
+            (&t.retired_live, "the register says retired (register.csv"),
+            (
+                &t.vendor_expired_live,
+                "the vendor expired it on 2025-03-01 (github-auth.json",
+            ),
+        ] {
+            let c = cred(v, token);
+            let h = hit(c, "revoked_but_live").unwrap_or_else(|| panic!("{said}: {c:#}"));
+            assert_eq!(h["severity"], "critical", "{said}");
+            let why = h["evidence"].as_str().unwrap();
+            assert!(
+                why.contains(said) && why.contains("but the provider accepts it"),
+                "{why}"
+            );
+            assert!(hit(c, "revoked_but_present").is_none(), "{said}: it works");
+            assert_eq!(c["severity"], "critical", "{said}");
+            assert_listed_first(v, c);
+        }
     }
 }
 
@@ -230,6 +317,6 @@ fn an_old_static_key_of_unknown_state_is_long_lived() {
             .contains("in the code since 2023-11-14"));
         assert_eq!(hit(c, "uninventoried").unwrap()["severity"], "high");
     }
-    // One request per secret per run: 4 by the audit, 4 by the git run.
-    assert_eq!(requests, 8);
+    // One request per secret per run: 7 by the audit, 7 by the git run.
+    assert_eq!(requests, 14);
 }

@@ -26,8 +26,19 @@ pub fn jwt(claims: &str, seed: &str) -> String {
 
 /// An Amazon Bedrock short-term API key signed at `signed` by this temporary key pair.
 pub fn bedrock_key(access_key_id: &str, signed: SystemTime, seed: &str) -> String {
+    bedrock_key_signed_by(access_key_id, true, signed, seed)
+}
+
+/// An Amazon Bedrock short-term API key signed at `signed` by `access_key_id`: temporary
+/// credentials (with a session token) or an IAM user's long-term key (without).
+pub fn bedrock_key_signed_by(
+    access_key_id: &str,
+    temporary: bool,
+    signed: SystemTime,
+    seed: &str,
+) -> String {
     let secret = key("{{b64:40}}", seed);
-    let session = key("IQoJb3JpZ2luX2Vj{{b64:200}}", seed);
+    let session = temporary.then(|| key("IQoJb3JpZ2luX2Vj{{b64:200}}", seed));
     let url = "https://bedrock.amazonaws.com/?Action=CallWithBearerToken";
     let headers = vec![("host".to_string(), "bedrock.amazonaws.com".to_string())];
     let params = presign_query(
@@ -41,7 +52,7 @@ pub fn bedrock_key(access_key_id: &str, signed: SystemTime, seed: &str) -> Strin
         },
         access_key_id,
         &secret,
-        Some(&session),
+        session.as_deref(),
         signed,
         Duration::from_secs(12 * 3600),
     )
@@ -368,6 +379,17 @@ fn tokens_that_expired_on_their_own_are_low_clean_ups_in_the_audit() {
         key("xoxe.xoxp-1-{{alnum:140}}", "audit-xoxe"),
     );
     commit_at(&repo, "tokens.env", &body, 1_577_836_800); // 2020-01-01
+                                                          // AWS temporary credentials (an `ASIA` id with its secret): at most 36 h after the commit.
+    let asia = |seed: &str| {
+        format!(
+            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n",
+            key("ASIA{{b32:16}}", seed),
+            key("{{b64:40}}", seed)
+        )
+    };
+    commit_at(&repo, "sts.env", &asia("audit-asia-old"), 1_577_836_800);
+    // The same kind, committed 6 hours before the audit's --now: still within its lifetime.
+    commit_at(&repo, "sts-now.env", &asia("audit-asia-now"), 1_748_714_400); // 2025-05-31T18:00Z
     let v = audit_json(dir.path(), &["--git", "."]);
     for rule in [
         "github.user-to-server-token",
@@ -383,4 +405,128 @@ fn tokens_that_expired_on_their_own_are_low_clean_ups_in_the_audit() {
         .find(|c| c["rule"].as_str().unwrap().starts_with("slack."))
         .expect("a Slack credential");
     clean_up(slack, "Slack xoxe. refresh token");
+    // The ASIA pairs: one credential each (the pair rule), read as temporary.
+    let by_path = |p: &str| {
+        v["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["occurrences"][0]["path"] == p)
+            .unwrap_or_else(|| panic!("nothing audited in {p}: {v:#}"))
+    };
+    let old = by_path("sts.env");
+    assert_eq!(old["rule"], "aws.access-key-pair");
+    clean_up(old, "expired ASIA temporary credentials");
+    assert_eq!(
+        categories(old),
+        ["exposed", "revoked_but_present", "uninventoried"],
+        "{old:#}"
+    );
+    // Still live and in no inventory: a risk (not lowered), but not `long_lived`, since a
+    // temporary credential is the short-lived kind lifecycle guidance asks for.
+    let now = by_path("sts-now.env");
+    assert_eq!(now["rule"], "aws.access-key-pair");
+    assert_eq!(categories(now), ["exposed", "uninventoried"], "{now:#}");
+    assert_eq!(now["severity"], "critical", "{now:#}");
+}
+
+/// Sorted categories of an audited credential.
+fn categories(c: &serde_json::Value) -> Vec<String> {
+    let mut cats: Vec<String> = c["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["category"].as_str().unwrap().to_string())
+        .collect();
+    cats.sort();
+    cats.dedup();
+    cats
+}
+
+/// Issue 13 item 4: a Bedrock short-term key's `X-Amz-Credential` is the signing access key
+/// id, "which joins to IAM exports". Signed by an IAM user's long-term key, it joins to that
+/// key's `aws iam list-access-keys` record, in-process and from a saved scan report; a key
+/// signed by temporary credentials (an `ASIA` id IAM does not list) stays uninventoried.
+#[test]
+fn a_bedrock_key_joins_to_the_iam_key_that_signed_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let iam_id = key("AKIA{{b32:16}}", "bedrock-iam");
+    let other_id = key("AKIA{{b32:16}}", "bedrock-iam-other");
+    let signed = UNIX_EPOCH + Duration::from_secs(1_748_714_400); // 2025-05-31T18:00Z
+    let by_iam = bedrock_key_signed_by(&iam_id, false, signed, "bedrock-iam");
+    let by_sts = bedrock_key(&key("ASIA{{b32:16}}", "bedrock-sts"), signed, "bedrock-sts");
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "src/a.env",
+                format!("AWS_BEARER_TOKEN_BEDROCK={by_iam}\n").as_bytes(),
+            ),
+            (
+                "src/b.env",
+                format!("AWS_BEARER_TOKEN_BEDROCK={by_sts}\n").as_bytes(),
+            ),
+            (
+                "aws-keys.json",
+                format!(
+                    r#"{{"AccessKeyMetadata": [
+  {{"UserName": "bedrock-caller", "AccessKeyId": "{iam_id}", "Status": "Active", "CreateDate": "2025-02-01T08:00:00+00:00"}},
+  {{"UserName": "bedrock-caller", "AccessKeyId": "{other_id}", "Status": "Active", "CreateDate": "2025-02-01T08:00:00+00:00"}}],
+  "IsTruncated": false}}"#
+                )
+                .as_bytes(),
+            ),
+        ],
+    );
+    run_expecting(
+        sprawl()
+            .current_dir(dir.path())
+            .args(["scan", "src", "--format", "json", "-o", "src.json"]),
+        1,
+    );
+    for source in [&["--scan", "src"][..], &["src.json"][..]] {
+        let out = sprawl()
+            .current_dir(dir.path())
+            .args(["audit", "--now", "2025-06-01", "--format", "json"])
+            .args(["--inventory", "aws-keys.json"])
+            .args(source)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{source:?}: {e}: {stderr}"));
+        let fp = |s: &str| sprawl::finding::Fingerprint::of(s.as_bytes()).to_string();
+        let cred = |s: &str| {
+            v["credentials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["fingerprint"] == fp(s))
+                .unwrap_or_else(|| panic!("{source:?}: not audited: {v:#}"))
+        };
+        let c = cred(&by_iam);
+        assert_eq!(c["rule"], "aws.bedrock-short-term-key", "{source:?}");
+        assert_eq!(c["key_id"], iam_id.as_str(), "{source:?}");
+        assert_eq!(c["matched_by"], "key_id", "{source:?}: {c:#}");
+        assert_eq!(c["record"]["id"], iam_id.as_str(), "{source:?}");
+        // The IAM user holds it, and no export names a human owner.
+        assert_eq!(
+            categories(c),
+            ["exposed", "unowned_machine_identity"],
+            "{source:?}: {c:#}"
+        );
+        let c = cred(&by_sts);
+        assert!(c["record"].is_null(), "{source:?}: {c:#}");
+        assert_eq!(categories(c), ["exposed", "uninventoried"], "{source:?}");
+        // The record it joined is not also listed as found nowhere; the other one is.
+        let ids: Vec<&str> = v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [other_id.as_str()], "{source:?}");
+        let text = v.to_string();
+        assert!(!text.contains(&by_iam) && !text.contains(&by_sts));
+    }
 }

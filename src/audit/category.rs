@@ -27,7 +27,8 @@ pub const ALL: &[Category] = &[
     Category::NoExpiry,
 ];
 
-/// The lifecycle categories of the design, and two hygiene ones for records.
+/// The lifecycle categories of the design, and two hygiene ones for register rows (found in
+/// code or not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {

@@ -229,11 +229,11 @@ pub fn audit(
             Some(i) => {
                 merged[i].found = true;
                 let r = &merged[i].record;
-                for h in record_hits(r, roster, policy, now) {
-                    if !matches!(h.category, Category::MissingPurpose | Category::NoExpiry) {
-                        cred.hits.push(h);
-                    }
-                }
+                // Every hygiene category of its record, `missing_purpose` and `no_expiry`
+                // included: a key found in code is bound to a purpose and an expiry no less
+                // than one found nowhere (DESIGN: inventory hygiene is reported "even when
+                // nothing was found in code", not only then).
+                cred.hits.extend(record_hits(r, roster, policy, now));
                 if let Some(why) = dead_evidence(r, now) {
                     cred.hits.push(hit(Category::RevokedButPresent, why));
                 }
@@ -583,9 +583,44 @@ mod tests {
         let mut r = record("r");
         r.fingerprint = Some(e.fingerprint);
         r.scope = vec!["*.py".into()];
+        r.expires_at = Some(NOW + DAY);
         let a = audit(vec![e], vec![r], None, &Policy::default(), NOW);
         let cats: Vec<Category> = a.credentials[0].hits.iter().map(|h| h.category).collect();
         assert_eq!(cats, [Category::Exposed]);
+    }
+
+    /// Regression: a register row found in code with no purpose or no expiry lost
+    /// `missing_purpose` / `no_expiry` (they were kept only for records found nowhere).
+    #[test]
+    fn a_found_register_row_keeps_missing_purpose_and_no_expiry() {
+        let secret = format!("sk-proj-{}T3BlbkFJ{}MNOP", "g".repeat(20), "h".repeat(20));
+        let cats = |r: InventoryRecord| -> Vec<Category> {
+            let a = audit(
+                vec![exposure(&secret)],
+                vec![r],
+                None,
+                &Policy::default(),
+                NOW,
+            );
+            assert!(a.records[0].found);
+            a.credentials[0].hits.iter().map(|h| h.category).collect()
+        };
+        let mut r = record("r");
+        r.fingerprint = Some(Fingerprint::of(secret.as_bytes()));
+        r.expires_at = Some(NOW + DAY);
+        assert_eq!(cats(r.clone()), [Category::Exposed]);
+        r.purpose = None;
+        assert_eq!(
+            cats(r.clone()),
+            [Category::Exposed, Category::MissingPurpose]
+        );
+        r.purpose = Some("x".into());
+        r.expires_at = None;
+        assert_eq!(cats(r.clone()), [Category::Exposed, Category::NoExpiry]);
+        // A vendor listing is not a register: no purpose field to miss.
+        r.format = "openai";
+        r.purpose = None;
+        assert_eq!(cats(r), [Category::Exposed]);
     }
 
     #[test]
