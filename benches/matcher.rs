@@ -199,7 +199,6 @@ fn bench_scan(c: &mut Criterion) {
         },
         max_file_size: 25 << 20,
         max_decompressed: 1 << 30,
-        paths_relative_to: Default::default(),
     };
     let mut g = c.benchmark_group("scan");
     g.throughput(Throughput::Bytes(total));

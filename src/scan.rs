@@ -104,19 +104,6 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// What a compressed file may inflate to before the rest is left unscanned.
     pub max_decompressed: u64,
-    /// What reported paths are relative to.
-    pub paths_relative_to: PathsRelativeTo,
-}
-
-/// What reported paths are relative to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PathsRelativeTo {
-    /// The repository root, else the current directory (see `report_bases`): `scan`.
-    #[default]
-    Root,
-    /// Each scanned argument itself (a file argument: its name): `audit --scan`, where each
-    /// argument is its own origin.
-    EachArgument,
 }
 
 /// Scan one in-memory buffer (stdin, a test) as if it were a file at `provenance`.
@@ -356,21 +343,6 @@ pub fn report_bases(paths: &[PathBuf]) -> (Vec<(PathBuf, String)>, Option<PathBu
     (prefixes, shared)
 }
 
-/// Paths relative to each argument: nothing for a directory, the name for a file.
-fn each_argument(paths: &[PathBuf]) -> Vec<(PathBuf, String)> {
-    paths
-        .iter()
-        .map(|p| {
-            let prefix = if p.is_dir() {
-                String::new()
-            } else {
-                fs::display_path(p, false, p)
-            };
-            (p.clone(), prefix)
-        })
-        .collect()
-}
-
 /// `prefix` joined with `rel` by `/` (either may be empty).
 fn join_shown(prefix: &str, rel: String) -> String {
     match (prefix.is_empty(), rel.is_empty()) {
@@ -384,10 +356,7 @@ fn join_shown(prefix: &str, rel: String) -> String {
 pub fn scan_paths(matcher: &Matcher, opts: &ScanOptions, progress: &Progress) -> ScanOutcome {
     let started = Instant::now();
     let mut total = ScanOutcome::default();
-    let (prefixes, base) = match opts.paths_relative_to {
-        PathsRelativeTo::Root => report_bases(&opts.paths),
-        PathsRelativeTo::EachArgument => (each_argument(&opts.paths), None),
-    };
+    let (prefixes, base) = report_bases(&opts.paths);
     total.base = base;
     for (path, prefix) in &prefixes {
         if path.as_os_str() == "-" {

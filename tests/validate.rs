@@ -272,7 +272,6 @@ fn findings_of(dir: &Path, rules: &RuleSet) -> Vec<Finding> {
         },
         max_file_size: 1 << 20,
         max_decompressed: 1 << 20,
-        paths_relative_to: Default::default(),
     };
     scan_paths(&matcher, &opts, &Progress::disabled()).findings
 }

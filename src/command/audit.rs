@@ -34,6 +34,18 @@ fn codeowners(exposures: &mut [crate::audit::Exposure], roots: &[(String, PathBu
     }
 }
 
+/// A scan root as the user would name it: relative to the current directory when inside it.
+fn shown_root(root: &std::path::Path) -> String {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| c.canonicalize().ok());
+    match cwd.as_deref().and_then(|c| root.strip_prefix(c).ok()) {
+        Some(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+        Some(rel) => rel.display().to_string(),
+        None => root.display().to_string(),
+    }
+}
+
 /// The rules' own revoke / rotate instructions and lifetimes, for exposures read from
 /// reports.
 fn fill_from_rules(exposures: &mut [crate::audit::Exposure], rules: &crate::rules::RuleSet) {
@@ -155,8 +167,9 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             crate::validate::Session::new(&rules.validators, args.validate_cache.as_deref())
         });
         for p in &args.scan {
-            let mut opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
-            opts.paths_relative_to = crate::scan::PathsRelativeTo::EachArgument;
+            // Paths as `sprawl scan` reports them (relative to the repository root or the
+            // current directory), so that in-process answers equal those from saved reports.
+            let opts = scan_options(&cfg, &common, vec![p.clone()], &[], false, None)?;
             let mut o = scan_paths(&matcher, &opts, &Progress::disabled());
             super::redact_places(&matcher, &mut o);
             if let Some(v) = &mut validation {
@@ -165,9 +178,17 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             for e in &o.errors {
                 eprintln!("error: {}: {}", e.path, e.message);
             }
-            let origin = p.display().to_string();
+            // Paths are relative to `root`. The origin (a place, for `shared`) is the
+            // repository when the argument lies in one (two arguments in one repository are
+            // one place), else the argument itself.
+            let root = o.base.clone().unwrap_or_else(|| p.clone());
+            let origin = if root.join(".git").exists() {
+                shown_root(&root)
+            } else {
+                p.display().to_string()
+            };
             exposures.extend(exposure::from_findings(&o.findings, &origin));
-            roots.push((origin, p.clone()));
+            roots.push((origin, root));
         }
         for repo in &args.git {
             let opts = git_options(

@@ -309,7 +309,6 @@ pub fn scan_options(
             Some(s) => parse_size(s).context("--max-decompressed-size")?,
             None => crate::source::log::MAX_DECOMPRESSED,
         },
-        paths_relative_to: Default::default(),
     })
 }
 

@@ -229,7 +229,7 @@ fn fake_body(secret: &[u8]) -> bool {
     }
     // A run of 8 ascending characters (`12345678`, `abcdefgh`, `7890` wrapping) at the end,
     // or of 10 anywhere in the body (`…1234567890abcdef…`): one in 10^14 random bodies.
-    let ascending = |w: &[u8]| w[1] == w[0] + 1 || (w[0] == b'9' && w[1] == b'0');
+    let ascending = |w: &[u8]| w[0].checked_add(1) == Some(w[1]) || (w[0] == b'9' && w[1] == b'0');
     let tail = &secret[secret.len().saturating_sub(8)..];
     if tail.len() == 8 && tail.windows(2).all(ascending) {
         return true;
@@ -382,6 +382,15 @@ mod tests {
             }
         }
         assert!(named <= 5, "{named} of 10000 random values taken for names");
+    }
+
+    #[test]
+    fn a_byte_255_in_a_value_is_not_an_overflow() {
+        // Regression (fuzz matcher target, debug build): 255 + 1 overflowed in the in-order check.
+        let mut v = b"sk-".to_vec();
+        v.extend([0xff, 0x00].repeat(10));
+        assert!(!fake_body(&v));
+        assert!(!fake_body(&[0xff; 3]));
     }
 
     #[test]

@@ -121,7 +121,14 @@ pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
         let paths: Vec<String> = e
             .occurrences
             .iter()
-            .map(|o| format!("{}/{}:{}", o.origin, o.path, o.line))
+            .map(|o| {
+                // A directory scanned outside a repository already names it in its paths.
+                if o.path.starts_with(&format!("{}/", o.origin)) {
+                    format!("{}:{}", o.path, o.line)
+                } else {
+                    format!("{}/{}:{}", o.origin, o.path, o.line)
+                }
+            })
             .collect();
         let matched_by = c
             .matched_by
