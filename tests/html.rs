@@ -189,7 +189,7 @@ fn git_html_shows_what_a_scan_knows_in_headless_chromium() {
         "{html}"
     );
     // Worst first: the high OpenAI key before the GitHub token.
-    let rows: Vec<&str> = html.split("<tr class=\"secret\">").skip(1).collect();
+    let rows: Vec<&str> = html.split("<tr class=\"secret\"").skip(1).collect();
     assert_eq!(rows.len(), 2);
     let sev = |r: &str| {
         r.split("data-key=\"").nth(1).unwrap()[..1]

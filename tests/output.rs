@@ -101,6 +101,7 @@ fn json_matches_the_design_schema_keys() {
             "location",
             "provider",
             "redacted",
+            "revoke",
             "rule",
             "severity",
             "source",

@@ -23,6 +23,7 @@ mod org;
 mod output;
 mod readme;
 mod redaction;
+mod report_fields;
 mod reports;
 mod revoke;
 mod rules;

@@ -71,6 +71,7 @@ pub fn merge_records(records: Vec<InventoryRecord>) -> Vec<AuditedRecord> {
                     found: false,
                     hits: Vec::new(),
                     attestation: None,
+                    revoke: None,
                 });
                 out.len() - 1
             }

@@ -138,6 +138,9 @@ pub struct AuditedRecord {
     /// its credential).
     pub hits: Vec<Hit>,
     pub attestation: Option<Attestation>,
+    /// The revoke / rotate instructions of the rule that fits it (same provider; the one
+    /// whose keyword starts its hint or key id, else the provider's only text), when known.
+    pub revoke: Option<String>,
 }
 
 #[derive(Debug, Clone)]

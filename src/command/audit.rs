@@ -60,6 +60,47 @@ fn fill_from_rules(exposures: &mut [crate::audit::Exposure], rules: &crate::rule
     }
 }
 
+/// The revoke / rotate instructions for an inventory record: among the rules of its
+/// provider that have some, the one whose keyword starts the record's hint or key id, else
+/// the text they all share; `None` when the provider's rules disagree and nothing decides.
+fn record_revoke(
+    r: &crate::inventory::InventoryRecord,
+    rules: &crate::rules::RuleSet,
+) -> Option<String> {
+    let provider = r.provider.as_deref()?;
+    let of_provider: Vec<&std::sync::Arc<crate::rules::Rule>> = rules
+        .rules
+        .iter()
+        .filter(|x| x.provider == provider && x.revoke.is_some())
+        .collect();
+    let shown: Vec<&str> = [
+        r.hint.as_ref().map(|h| h.prefix.as_str()),
+        r.key_id.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| !s.is_empty())
+    .collect();
+    let by_keyword = of_provider.iter().find(|x| {
+        x.keywords.iter().any(|k| {
+            shown.iter().any(|s| {
+                s.as_bytes()
+                    .get(..k.len())
+                    .is_some_and(|b| b.eq_ignore_ascii_case(k.as_bytes()))
+            })
+        })
+    });
+    if let Some(x) = by_keyword {
+        return x.revoke.clone();
+    }
+    let first = of_provider.first()?.revoke.as_deref();
+    of_provider
+        .iter()
+        .all(|x| x.revoke.as_deref() == first)
+        .then(|| first.map(String::from))
+        .flatten()
+}
+
 /// Whether a file is a sprawl scan report (by its content).
 fn is_report(p: &std::path::Path) -> bool {
     use std::io::Read;
@@ -215,6 +256,9 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
     fill_from_rules(&mut exposures, &rules);
     let records = std::mem::take(&mut import.records);
     let mut result = audit::audit(exposures, records, roster.as_ref(), &policy, now);
+    for m in &mut result.records {
+        m.revoke = record_revoke(&m.record, &rules);
+    }
     if let Some(p) = &args.attest {
         let list = audit::attest::load(p)?;
         audit::attest::apply(&mut result, &list, &p.display().to_string());

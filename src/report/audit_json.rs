@@ -77,6 +77,14 @@ struct Cred<'a> {
     categories: &'a [Hit],
     what_to_do: Vec<String>,
     attestation: Option<&'a Attestation>,
+    /// What the provider said (`--validate`, in-process or from the saved report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validation: Option<&'a crate::validate::Validation>,
+    /// When the token itself says it stops working (offline: JWT `exp`, Bedrock, lifetimes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired: Option<bool>,
     occurrences: &'a [Occurrence],
 }
 
@@ -114,6 +122,16 @@ struct Rec<'a> {
     what_to_do: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     attestation: Option<&'a Attestation>,
+}
+
+/// What to do about a record found nowhere: nothing when nothing fired, else its rule's
+/// revoke text (when one fits, see `AuditedRecord::revoke`) and each category's advice.
+pub fn record_what_to_do(m: &AuditedRecord) -> Vec<String> {
+    if m.hits.is_empty() {
+        Vec::new()
+    } else {
+        what_to_do(&m.hits, m.revoke.as_deref())
+    }
 }
 
 /// What to do about a set of hits: the rule's own instructions first, then the advice of
@@ -162,7 +180,7 @@ fn rec(m: &AuditedRecord, with_hits: bool) -> Rec<'_> {
         vendor_flags: &r.vendor_flags,
         facts: &r.facts,
         categories: with_hits.then_some(m.hits.as_slice()),
-        what_to_do: with_hits.then(|| what_to_do(&m.hits, None)),
+        what_to_do: with_hits.then(|| record_what_to_do(m)),
         attestation: if with_hits {
             m.attestation.as_ref()
         } else {
@@ -172,7 +190,11 @@ fn rec(m: &AuditedRecord, with_hits: bool) -> Rec<'_> {
 }
 
 fn cred<'a>(a: &'a Audit, c: &'a AuditedCredential) -> Cred<'a> {
+    let (expires_at, expired) = crate::expiry::wire_fields(c.exposure.expiry.as_ref(), a.now);
     Cred {
+        validation: c.exposure.validation.as_ref(),
+        expires_at,
+        expired,
         fingerprint: c.exposure.fingerprint,
         rule: &c.exposure.rule,
         provider: &c.exposure.provider,

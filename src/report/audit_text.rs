@@ -1,18 +1,20 @@
 //! The audit for people: one section per category, worst first; each credential with its
 //! owner (or a suggested one), the evidence, where it was found; then, per credential, who
 //! owns it, what it is for, when it stops working, when it was last used (and by which
-//! export), and what to do (the rule's own revoke text first).
+//! export), what the provider said (`--validate`), and what to do (the rule's own revoke
+//! text first); then the same for each inventory record found nowhere that a category fired
+//! on, and one count line for those with nothing to report.
 
 use std::io::{self, Write};
 
-use super::audit_json::{what_to_do, Notes};
+use super::audit_json::{record_what_to_do, what_to_do, Notes};
 use crate::{
     audit::{category_counts, Audit, AuditedRecord, Category},
     time::day,
 };
 
 /// Who / what / when of a record, one line, each fact with the export it came from.
-fn facts(m: &AuditedRecord) -> String {
+pub fn facts(m: &AuditedRecord) -> String {
     let r = &m.record;
     let owner = if r.owners.is_empty() {
         match &r.principal {
@@ -139,6 +141,13 @@ pub fn write(a: &Audit, notes: &Notes<'_>, out: &mut dyn Write) -> io::Result<()
             )?,
             None => writeln!(out, "    no record")?,
         }
+        let record_expiry = c.record.and_then(|i| a.records[i].record.expires_at);
+        if let (None, Some(e)) = (record_expiry, &c.exposure.expiry) {
+            writeln!(out, "    expiry: {}", crate::expiry::describe(e, a.now))?;
+        }
+        if let Some(v) = &c.exposure.validation {
+            writeln!(out, "    live?: {}", crate::validate::describe(v))?;
+        }
         writeln!(out, "    categories: {}", cats.join(", "))?;
         if let Some(x) = &c.attestation {
             writeln!(
@@ -158,6 +167,41 @@ pub fn write(a: &Audit, notes: &Notes<'_>, out: &mut dyn Write) -> io::Result<()
         for t in what_to_do(&c.hits, c.exposure.revoke.as_deref()) {
             writeln!(out, "    to do: {t}")?;
         }
+    }
+    // Records found nowhere: each one something fired on in full, the rest counted.
+    let nowhere: Vec<&AuditedRecord> = a.records.iter().filter(|r| !r.found).collect();
+    let (flagged, clean): (Vec<&AuditedRecord>, Vec<&AuditedRecord>) =
+        nowhere.iter().partition(|r| !r.hits.is_empty());
+    if !flagged.is_empty() {
+        writeln!(
+            out,
+            "per inventory record found nowhere: who, what for, until when, last use, what to do"
+        )?;
+    }
+    for m in &flagged {
+        let r = &m.record;
+        writeln!(
+            out,
+            "record {} {} ({}) from {}",
+            r.id,
+            r.provider.as_deref().unwrap_or("?"),
+            r.format,
+            m.sources.join(", ")
+        )?;
+        writeln!(out, "    {}", facts(m))?;
+        let cats: Vec<&str> = m.hits.iter().map(|h| h.category.as_str()).collect();
+        writeln!(out, "    categories: {}", cats.join(", "))?;
+        for t in record_what_to_do(m) {
+            writeln!(out, "    to do: {t}")?;
+        }
+    }
+    if !clean.is_empty() {
+        writeln!(
+            out,
+            "{} inventory record{} found nowhere with nothing to report (each one is in the JSON, CSV and SARIF)",
+            clean.len(),
+            if clean.len() == 1 { "" } else { "s" },
+        )?;
     }
     if let Some(deltas) = notes.deltas {
         writeln!(out)?;

@@ -1,7 +1,9 @@
 //! The HTML report: an audit in, one self-contained page out (inline CSS, JS and SVG; no
 //! network), readable printed. Summary tiles, credentials by category and by provider, a
 //! timeline of when secrets were introduced against when their keys expire or were last
-//! used, and a sortable, filterable table. Only redacted values ever reach the page.
+//! used, and a sortable, filterable table: per credential its lifecycle (each fact with its
+//! export), what the provider said (`--validate`), categories with evidence, and what to do
+//! (the rule's revoke text first). Only redacted values ever reach the page.
 
 use std::{
     collections::BTreeMap,
@@ -11,6 +13,7 @@ use std::{
 
 use crate::{
     audit::{category_counts, Audit, Category},
+    report::audit_json::{record_what_to_do, what_to_do},
     rules::Severity,
     time::{parse_date, rfc3339},
 };
@@ -41,6 +44,7 @@ th,td{border-bottom:1px solid #e4e6ee;padding:5px 6px;text-align:left;vertical-a
 th{cursor:pointer;background:#f4f5f9;position:sticky;top:0}th.sorted::after{content:" \25BE"}
 .sev{font-weight:600}.sev-critical{color:#b00020}.sev-high{color:#d2461c}.sev-medium{color:#a67100}.sev-low{color:#2f6f9f}
 .cat{display:inline-block;background:#eef0f7;border-radius:4px;padding:0 5px;margin:1px;font-size:12px}
+.validation-valid{color:#b00020}.validation-invalid{color:#2f8f5f}.validation-unknown,.validation-error{color:#a67100}
 code{font:12px ui-monospace,Menlo,monospace}#filter{width:320px;padding:6px;margin:6px 0}
 @media print{#filter,.noprint{display:none}th{position:static}body{margin:8mm}.charts{grid-template-columns:1fr 1fr}}
 "#;
@@ -373,6 +377,53 @@ fn lifecycle_cells(
     .concat()
 }
 
+/// What the provider said (`--validate`), every status: valid, invalid, unknown, error; with
+/// when it was checked, by which validator, and the identity it named.
+fn validation_cell(v: Option<&crate::validate::Validation>) -> String {
+    let Some(v) = v else {
+        return r#"<td class="lc" data-field="validation"><span class="muted">not checked</span></td>"#
+            .into();
+    };
+    let mut lines = vec![format!(
+        "<b class=\"validation validation-{s}\">{s}</b>",
+        s = v.status.as_str()
+    )];
+    if !v.identity.is_empty() {
+        let who: Vec<String> = v
+            .identity
+            .iter()
+            .map(|(k, x)| format!("{} {}", esc(k), esc(x)))
+            .collect();
+        lines.push(who.join(", "));
+    }
+    if let Some(m) = &v.message {
+        lines.push(format!("<span class=\"muted\">{}</span>", esc(m)));
+    }
+    lines.push(format!(
+        "<span class=\"muted\">checked {} by validator {}</span>",
+        esc(&v.checked_at),
+        esc(&v.validator)
+    ));
+    let body: String = lines.iter().map(|l| format!("<div>{l}</div>")).collect();
+    format!(
+        r#"<td class="lc" data-field="validation" data-status="{}" data-key="{}">{body}</td>"#,
+        v.status.as_str(),
+        esc(&v.checked_at)
+    )
+}
+
+/// What to do, the rule's own revoke / rotate text first.
+fn todo_cell(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return r#"<td data-field="what-to-do"><span class="muted">–</span></td>"#.into();
+    }
+    let body: String = lines
+        .iter()
+        .map(|l| format!("<div>{}</div>", esc(l)))
+        .collect();
+    format!(r#"<td data-field="what-to-do">{body}</td>"#)
+}
+
 /// Write the audit as one self-contained HTML page. `title` names the report.
 pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
     let counts = category_counts(a);
@@ -449,7 +500,7 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
     let _ = write!(
         h,
         r#"<h2>Credentials</h2><input id="filter" class="noprint" placeholder="Filter: provider, owner, category, path…"> <span class="muted noprint"><span id="shown">{}</span> shown</span>
-<table id="credentials"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Owner</th><th>Purpose</th><th>Stops working</th><th>Last used</th><th>Review due</th><th>Categories</th><th>Evidence</th><th>Found in</th><th>Record</th></tr></thead><tbody>"#,
+<table id="credentials"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Owner</th><th>Purpose</th><th>Stops working</th><th>Last used</th><th>Review due</th><th>Live?</th><th>Categories</th><th>Evidence</th><th>What to do</th><th>Found in</th><th>Record</th></tr></thead><tbody>"#,
         a.credentials.len()
     );
     for c in &a.credentials {
@@ -464,9 +515,16 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         let evidence: String = c
             .hits
             .iter()
-            .filter(|h| h.category != Category::Exposed)
-            .map(|h| format!("<div>{}</div>", esc(&h.evidence)))
+            .map(|h| {
+                format!(
+                    "<div><b>{}</b>: {}</div>",
+                    h.category.as_str(),
+                    esc(&h.evidence)
+                )
+            })
             .collect();
+        let live = validation_cell(e.validation.as_ref());
+        let todo = todo_cell(&what_to_do(&c.hits, e.revoke.as_deref()));
         let places: Vec<String> = e
             .occurrences
             .iter()
@@ -477,7 +535,7 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         let sev = c.severity();
         let _ = write!(
             h,
-            r#"<tr class="credential" data-fingerprint="{fp}"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td>{lifecycle}<td>{cats}</td><td>{evidence}</td><td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
+            r#"<tr class="credential" data-fingerprint="{fp}"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td>{lifecycle}{live}<td>{cats}</td><td>{evidence}</td>{todo}<td data-key="{n}">{places}{more}</td><td>{record}</td></tr>"#,
             fp = e.fingerprint,
             s = sev.as_str(),
             k = sev_key(sev),
@@ -495,13 +553,13 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
         );
     }
     h.push_str("</tbody></table>");
-    let hygiene: Vec<_> = a
+    let (hygiene, clean): (Vec<_>, Vec<_>) = a
         .records
         .iter()
-        .filter(|r| !r.found && !r.hits.is_empty())
-        .collect();
+        .filter(|r| !r.found)
+        .partition(|r| !r.hits.is_empty());
     if !hygiene.is_empty() {
-        h.push_str(r#"<h2>Inventory records found nowhere</h2><table id="records"><thead><tr><th>Record</th><th>Provider</th><th>Owner</th><th>Purpose</th><th>Stops working</th><th>Last used</th><th>Review due</th><th>Categories</th><th>Evidence</th></tr></thead><tbody>"#);
+        h.push_str(r#"<h2>Inventory records found nowhere</h2><table id="records"><thead><tr><th>Record</th><th>Provider</th><th>Owner</th><th>Purpose</th><th>Stops working</th><th>Last used</th><th>Review due</th><th>Categories</th><th>Evidence</th><th>What to do</th></tr></thead><tbody>"#);
         for r in hygiene {
             let cats: String = r
                 .hits
@@ -511,17 +569,32 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
             let ev: String = r
                 .hits
                 .iter()
-                .map(|h| format!("<div>{}</div>", esc(&h.evidence)))
+                .map(|h| {
+                    format!(
+                        "<div><b>{}</b>: {}</div>",
+                        h.category.as_str(),
+                        esc(&h.evidence)
+                    )
+                })
                 .collect();
             let _ = write!(
                 h,
-                "<tr class=\"record\"><td>{}</td><td>{}</td>{}<td>{cats}</td><td>{ev}</td></tr>",
+                "<tr class=\"record\"><td>{}</td><td>{}</td>{}<td>{cats}</td><td>{ev}</td>{}</tr>",
                 esc(&r.record.id),
                 esc(r.record.provider.as_deref().unwrap_or("")),
                 lifecycle_cells(Some(&r.record), None, r.attestation.as_ref(), a.now),
+                todo_cell(&record_what_to_do(r)),
             );
         }
         h.push_str("</tbody></table>");
+    }
+    if !clean.is_empty() {
+        let _ = write!(
+            h,
+            r#"<p class="muted" id="records-clean">{} more inventory record{} found nowhere with nothing to report (each one is in the JSON, CSV and SARIF reports).</p>"#,
+            clean.len(),
+            if clean.len() == 1 { "" } else { "s" }
+        );
     }
     let _ = writeln!(h, "<script>{JS}</script></body></html>");
     out.write_all(h.as_bytes())
@@ -529,7 +602,8 @@ pub fn write(a: &Audit, title: &str, out: &mut dyn Write) -> io::Result<()> {
 
 /// The page for a scan or git run: what a scan knows, no audit verdicts (no inventory was
 /// consulted). Tiles by severity and for HEAD, charts by severity and provider, and one row
-/// per secret, worst first: who introduced it and when, whether HEAD still holds it, where.
+/// per secret, worst first: who introduced it and when, whether HEAD still holds it, what the
+/// provider said (`--validate`), where, and the rule's revoke text.
 pub fn write_findings(findings: &[crate::finding::Finding], out: &mut dyn Write) -> io::Result<()> {
     let groups = crate::report::text::group(findings);
     let worst = |g: &[&crate::finding::Finding]| {
@@ -604,7 +678,7 @@ pub fn write_findings(findings: &[crate::finding::Finding], out: &mut dyn Write)
     let _ = write!(
         h,
         r#"<h2>Secrets, worst first</h2><input id="filter" class="noprint" placeholder="Filter: provider, rule, author, path…"> <span class="muted noprint"><span id="shown">{}</span> shown</span>
-<table id="secrets"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Introduced by</th><th>In HEAD</th><th>Found in</th></tr></thead><tbody>"#,
+<table id="secrets"><thead><tr><th>Severity</th><th>Provider</th><th>Secret</th><th>Introduced by</th><th>In HEAD</th><th>Live?</th><th>Found in</th><th>What to do</th></tr></thead><tbody>"#,
         groups.len()
     );
     for g in &groups {
@@ -645,9 +719,15 @@ pub fn write_findings(findings: &[crate::finding::Finding], out: &mut dyn Write)
         } else {
             String::new()
         };
+        let live = validation_cell(g.iter().find_map(|f| f.validation.as_ref()));
+        let todo = match &f.rule.revoke {
+            Some(r) => todo_cell(&[format!("revoke / rotate: {r}")]),
+            None => todo_cell(&["remove the secret and rotate it at its provider".to_string()]),
+        };
         let _ = write!(
             h,
-            r#"<tr class="secret"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td><td>{introduced}</td><td>{head}</td><td data-key="{n}">{list}{more}</td></tr>"#,
+            r#"<tr class="secret" data-fingerprint="{fp}"><td class="sev sev-{s}" data-key="{k}">{s}</td><td>{p}</td><td><code>{r}</code><div class="muted">{rule}</div></td><td>{introduced}</td><td>{head}</td>{live}<td data-key="{n}">{list}{more}</td>{todo}</tr>"#,
+            fp = f.fingerprint,
             s = sev.as_str(),
             k = sev_key(sev),
             p = esc(&f.rule.provider),

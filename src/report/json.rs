@@ -68,6 +68,9 @@ pub struct WireFinding<'a> {
     /// What the provider said (`--validate` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     validation: Option<&'a crate::validate::Validation>,
+    /// The rule's own revoke / rotate instructions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revoke: Option<&'a str>,
     /// CODEOWNERS owners of its path (owner suggestions for `sprawl audit REPORT.json`).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     codeowners: &'a [String],
@@ -93,6 +96,7 @@ pub fn wire(f: &Finding, show_secrets: bool) -> WireFinding<'_> {
         token: f.expiry.as_ref(),
         validation: f.validation.as_ref(),
         codeowners: &f.codeowners,
+        revoke: f.rule.revoke.as_deref(),
         id: f.id(),
         rule: &f.rule.id,
         title: &f.rule.title,

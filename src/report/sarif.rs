@@ -12,9 +12,10 @@ use std::{
 use serde_json::{json, Value};
 
 use crate::{
-    audit::{Audit, Category},
+    audit::{Audit, Category, Exposure},
     finding::Finding,
     rules::{Confidence, Rule, Severity},
+    time::rfc3339,
 };
 
 /// GitHub code scanning accepts at most this many results per run.
@@ -212,92 +213,236 @@ pub fn write(
     out.write_all(b"\n")
 }
 
+/// Who owns it, what it is for, when it stops working and when it was last used, each fact
+/// with the export it came from (the lifecycle part of an audit result's `properties`).
+fn lifecycle(r: Option<&crate::inventory::InventoryRecord>, e: Option<&Exposure>) -> Value {
+    let date = |t: Option<i64>| t.map(|t| rfc3339(t, 0));
+    let mut p = serde_json::Map::new();
+    if let Some(r) = r {
+        let src = |field: &str| r.fact_source(field).to_string();
+        p.insert("owner".into(), json!(r.owner));
+        if r.owner.is_some() {
+            p.insert("ownerSource".into(), json!(src("owner")));
+        }
+        if let Some(x) = &r.principal {
+            p.insert("heldBy".into(), json!(x.to_string()));
+            p.insert("heldBySource".into(), json!(src("principal")));
+        }
+        p.insert("purpose".into(), json!(r.purpose));
+        if r.purpose.is_some() {
+            p.insert("purposeSource".into(), json!(src("purpose")));
+        }
+        p.insert("status".into(), json!(r.status.as_str()));
+        p.insert("expiresAt".into(), json!(date(r.expires_at)));
+        if r.expires_at.is_some() {
+            p.insert("expiresSource".into(), json!(src("expires_at")));
+            p.insert("expiryEnforcedByVendor".into(), json!(r.expiry_enforced));
+        }
+        p.insert("usageReported".into(), json!(r.usage_known));
+        if r.usage_known {
+            p.insert("lastUsedAt".into(), json!(date(r.last_used_at)));
+            p.insert("lastUsedSource".into(), json!(src("last_used_at")));
+        }
+    }
+    if let Some(e) = e {
+        let (at, expired) = crate::expiry::wire_fields(e.expiry.as_ref(), crate::expiry::now());
+        if r.and_then(|r| r.expires_at).is_none() {
+            if let Some(t) = at {
+                p.insert("expiresAt".into(), json!(t));
+                p.insert("expiresSource".into(), json!("the token itself"));
+            }
+        }
+        if let Some(x) = expired {
+            p.insert("tokenExpired".into(), json!(x));
+        }
+        if let Some(v) = &e.validation {
+            p.insert(
+                "validation".into(),
+                serde_json::to_value(v).unwrap_or(Value::Null),
+            );
+        }
+    }
+    Value::Object(p)
+}
+
+/// `key` = `value` for each of `extra` into `props` (an object).
+fn extend(props: &mut Value, extra: Value) {
+    if let (Some(p), Value::Object(x)) = (props.as_object_mut(), extra) {
+        p.extend(x);
+    }
+}
+
+/// The file (and line) an inventory record came from: `file#index` or `file:line`.
+fn record_location(source: &str) -> Value {
+    let file = source.rsplit_once('#').map(|(f, _)| f).unwrap_or(source);
+    let (file, line) = match file.rsplit_once(':') {
+        Some((f, l)) if l.bytes().all(|b| b.is_ascii_digit()) && !l.is_empty() => {
+            (f, l.parse::<u64>().unwrap_or(1))
+        }
+        _ => (file, 1),
+    };
+    location(file, json!({"startLine": line.max(1)}))
+}
+
+/// The pseudo-category of an inventory record found nowhere that nothing else fired on: a
+/// `note`, so the SARIF accounts for the whole inventory.
+const FOUND_NOWHERE: &str = "audit/found_nowhere";
+
 /// SARIF for an audit: one rule per category, one result per credential and category,
-/// located at the credential's occurrences.
+/// located at the credential's occurrences; then one per record found nowhere and category
+/// (or one `audit/found_nowhere` note), located at the export that describes it. Results
+/// carry the lifecycle (owner, purpose, expiry, last use, each with its export), the
+/// validation, the evidence and what to do in `properties`.
 pub fn write_audit(a: &Audit, out: &mut dyn Write) -> io::Result<()> {
-    let mut index: BTreeMap<Category, usize> = BTreeMap::new();
+    use crate::report::{
+        audit_json::{record_what_to_do, what_to_do},
+        audit_text::facts,
+    };
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rules = Vec::new();
     let mut results = Vec::new();
+    let mut truncated = false;
+    let mut rule_of = |id: String, make: &dyn Fn() -> Value, rules: &mut Vec<Value>| -> usize {
+        *index.entry(id).or_insert_with(|| {
+            rules.push(make());
+            rules.len() - 1
+        })
+    };
     'creds: for c in &a.credentials {
+        let e = &c.exposure;
+        let rec = c.record.map(|i| &a.records[i]);
+        let mut tail = match rec {
+            Some(m) => format!("record {}: {}", m.record.id, facts(m)),
+            None => "no inventory record".to_string(),
+        };
+        if let Some(v) = &e.validation {
+            tail.push_str(&format!(" · provider: {}", crate::validate::describe(v)));
+        }
         for h in &c.hits {
             if results.len() >= MAX_RESULTS {
+                truncated = true;
                 break 'creds;
             }
-            let idx = *index.entry(h.category).or_insert_with(|| {
-                rules.push(category_rule(h.category));
-                rules.len() - 1
-            });
-            let e = &c.exposure;
+            let idx = rule_of(
+                h.category.as_str().to_string(),
+                &|| category_rule(h.category),
+                &mut rules,
+            );
             let locations: Vec<Value> = e
                 .occurrences
                 .iter()
                 .take(10)
                 .map(|o| location(&o.path, json!({"startLine": o.line.max(1)})))
                 .collect();
-            let owner = c.record.and_then(|i| a.records[i].record.owner.clone());
+            let mut props = json!({
+                "category": h.category.as_str(),
+                "evidence": h.evidence,
+                "categories": c.hits.iter().map(|h| h.category.as_str()).collect::<Vec<_>>(),
+                "nhi": h.nhi,
+                "severity": h.severity.as_str(),
+                "rule": e.rule,
+                "provider": e.provider,
+                "owner": Value::Null,
+                "suggestedOwners": c.suggested_owners,
+                "record": rec.map(|m| m.record.id.clone()),
+                "whatToDo": what_to_do(&c.hits, e.revoke.as_deref()),
+            });
+            extend(&mut props, lifecycle(rec.map(|m| &*m.record), Some(e)));
             results.push(json!({
                 "ruleId": format!("audit/{}", h.category.as_str()),
                 "ruleIndex": idx,
                 "level": level(h.severity),
-                "message": {"text": format!("{} {} ({}): {}", e.title, e.redacted, h.category.as_str(), h.evidence)},
+                "message": {"text": format!(
+                    "{} {} ({}): {}. {tail}",
+                    e.title, e.redacted, h.category.as_str(), h.evidence
+                )},
                 "locations": locations,
                 "partialFingerprints": {"secretFingerprint/v1": e.fingerprint.to_string()},
-                "properties": {
-                    "category": h.category.as_str(),
-                    "nhi": h.nhi,
-                    "severity": h.severity.as_str(),
-                    "rule": e.rule,
-                    "provider": e.provider,
-                    "owner": owner,
-                    "suggestedOwners": c.suggested_owners,
-                    "record": c.record.map(|i| a.records[i].record.id.clone()),
-                    "whatToDo": crate::report::audit_json::what_to_do(&c.hits, e.revoke.as_deref()),
-                },
+                "properties": props,
             }));
         }
     }
-    // Inventory records found nowhere: located at the export that describes them.
+    // Inventory records found nowhere, every one: located at the export that describes them.
     'records: for m in a.records.iter().filter(|m| !m.found) {
-        for h in &m.hits {
+        let r = &m.record;
+        let what = format!(
+            "inventory record {} ({}, found in no scanned place)",
+            r.id,
+            r.provider.as_deref().unwrap_or("?")
+        );
+        let mut props = json!({
+            "record": r.id,
+            "provider": r.provider,
+            "sources": m.sources,
+            "categories": m.hits.iter().map(|h| h.category.as_str()).collect::<Vec<_>>(),
+            "whatToDo": record_what_to_do(m),
+        });
+        extend(&mut props, lifecycle(Some(r), None));
+        if m.hits.is_empty() {
             if results.len() >= MAX_RESULTS {
+                truncated = true;
                 break 'records;
             }
-            let idx = *index.entry(h.category).or_insert_with(|| {
-                rules.push(category_rule(h.category));
-                rules.len() - 1
-            });
-            let r = &m.record;
-            let file = r
-                .source
-                .rsplit_once('#')
-                .map(|(f, _)| f)
-                .unwrap_or(&r.source);
-            let (file, line) = match file.rsplit_once(':') {
-                Some((f, l)) if l.bytes().all(|b| b.is_ascii_digit()) && !l.is_empty() => {
-                    (f, l.parse::<u64>().unwrap_or(1))
-                }
-                _ => (file, 1),
-            };
+            let idx = rule_of(FOUND_NOWHERE.into(), &found_nowhere_rule, &mut rules);
+            results.push(json!({
+                "ruleId": FOUND_NOWHERE,
+                "ruleIndex": idx,
+                "level": "note",
+                "message": {"text": format!("{what}: no category fired. {}", facts(m))},
+                "locations": [record_location(&r.source)],
+                "properties": props,
+            }));
+        }
+        for h in &m.hits {
+            if results.len() >= MAX_RESULTS {
+                truncated = true;
+                break 'records;
+            }
+            let idx = rule_of(
+                h.category.as_str().to_string(),
+                &|| category_rule(h.category),
+                &mut rules,
+            );
+            let mut p = props.clone();
+            extend(
+                &mut p,
+                json!({
+                    "category": h.category.as_str(),
+                    "evidence": h.evidence,
+                    "nhi": h.nhi,
+                    "severity": h.severity.as_str(),
+                }),
+            );
             results.push(json!({
                 "ruleId": format!("audit/{}", h.category.as_str()),
                 "ruleIndex": idx,
                 "level": level(h.severity),
-                "message": {"text": format!("inventory record {} ({}, found in no scanned place): {}", r.id, r.provider.as_deref().unwrap_or("?"), h.evidence)},
-                "locations": [location(file, json!({"startLine": line.max(1)}))],
-                "properties": {
-                    "category": h.category.as_str(),
-                    "nhi": h.nhi,
-                    "severity": h.severity.as_str(),
-                    "owner": r.owner,
-                    "record": r.id,
-                    "sources": m.sources,
-                },
+                "message": {"text": format!("{what}: {}. {}", h.evidence, facts(m))},
+                "locations": [record_location(&r.source)],
+                "properties": p,
             }));
         }
     }
-    let doc = envelope(rules, results, false);
+    let doc = envelope(rules, results, truncated);
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")
+}
+
+fn found_nowhere_rule() -> Value {
+    let text = "An inventory record no scanned place holds and no lifecycle category fired on: \
+                listed so the report accounts for the whole inventory.";
+    json!({
+        "id": FOUND_NOWHERE,
+        "name": "found_nowhere",
+        "shortDescription": {"text": "Credential lifecycle: inventory record found nowhere"},
+        "fullDescription": {"text": text},
+        "help": {"text": text},
+        "defaultConfiguration": {"level": "note"},
+        "properties": {
+            "tags": ["security", "secret", "lifecycle"],
+            "security-severity": security_severity(Severity::Info),
+        },
+    })
 }
 
 /// The SARIF rule entry of an audit category (one per category, whichever result needs it
