@@ -81,15 +81,28 @@ fn record_revoke(
     .flatten()
     .filter(|s| !s.is_empty())
     .collect();
-    let by_keyword = of_provider.iter().find(|x| {
-        x.keywords.iter().any(|k| {
-            shown.iter().any(|s| {
-                s.as_bytes()
-                    .get(..k.len())
-                    .is_some_and(|b| b.eq_ignore_ascii_case(k.as_bytes()))
-            })
+    // The rule whose keyword the shown prefix starts with, the longest keyword winning; a
+    // vendor may show a prefix without its trailing separator (`sk-admin` for `sk-admin-`).
+    let by_keyword = of_provider
+        .iter()
+        .filter_map(|x| {
+            x.keywords
+                .iter()
+                .map(|k| k.trim_end_matches(['-', '_']))
+                .filter(|k| {
+                    k.len() >= 2
+                        && shown.iter().any(|s| {
+                            s.as_bytes()
+                                .get(..k.len())
+                                .is_some_and(|b| b.eq_ignore_ascii_case(k.as_bytes()))
+                        })
+                })
+                .map(str::len)
+                .max()
+                .map(|n| (n, x))
         })
-    });
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, x)| x);
     if let Some(x) = by_keyword {
         return x.revoke.clone();
     }
