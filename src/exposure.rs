@@ -216,7 +216,11 @@ fn absorb(x: &mut Exposure, e: Exposure) {
 
 /// Merge exposures of the same secret from several runs, and fold a bare key id into the
 /// id + secret pair it belongs to (one credential, one row).
-pub fn merge(all: Vec<Exposure>) -> Vec<Exposure> {
+///
+/// A bare key id joins the exposure that holds it: one whose rule captures the id beside its
+/// secret (`holds_key_id` says which rules do). A token that only names the id that signed it
+/// (a Bedrock short-term key) does not absorb it.
+pub fn merge(all: Vec<Exposure>, holds_key_id: impl Fn(&str) -> bool) -> Vec<Exposure> {
     let mut by_fp: BTreeMap<Fingerprint, Exposure> = BTreeMap::new();
     for e in all {
         match by_fp.get_mut(&e.fingerprint) {
@@ -228,7 +232,7 @@ pub fn merge(all: Vec<Exposure>) -> Vec<Exposure> {
     }
     let pairs: std::collections::HashMap<String, Fingerprint> = by_fp
         .values()
-        .filter(|e| !is_bare_id(e))
+        .filter(|e| !is_bare_id(e) && holds_key_id(&e.rule))
         .filter_map(|e| e.key_id.clone().map(|k| (k, e.fingerprint)))
         .collect();
     let bare: Vec<Fingerprint> = by_fp

@@ -198,7 +198,7 @@ pub fn inventory(data: &[u8]) {
     inventory::aws::apply_usage(&mut import);
     let policy = audit::Policy::default();
     let result = audit::audit(
-        exposure::merge(exposures),
+        exposure::merge(exposures, |_| true),
         import.records,
         roster.as_ref(),
         &policy,

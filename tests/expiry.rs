@@ -530,3 +530,58 @@ fn a_bedrock_key_joins_to_the_iam_key_that_signed_it() {
         assert!(!text.contains(&by_iam) && !text.contains(&by_sts));
     }
 }
+
+/// A bare access key id beside a Bedrock key that key signed is its own credential: the
+/// Bedrock key names the id that signed it, it does not hold it (the id + secret pair does).
+#[test]
+fn a_bare_key_id_is_not_merged_into_the_bedrock_key_it_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let iam_id = key("AKIA{{b32:16}}", "bedrock-bare-iam");
+    let signed = UNIX_EPOCH + Duration::from_secs(1_748_714_400); // 2025-05-31T18:00Z
+    let by_iam = bedrock_key_signed_by(&iam_id, false, signed, "bedrock-bare");
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "src/a.env",
+                format!("AWS_BEARER_TOKEN_BEDROCK={by_iam}\n").as_bytes(),
+            ),
+            (
+                "src/c.env",
+                format!("AWS_ACCESS_KEY_ID={iam_id}\n").as_bytes(),
+            ),
+            ("register.json", b"[]"),
+        ],
+    );
+    let out = sprawl()
+        .current_dir(dir.path())
+        .args(["audit", "--now", "2025-06-01", "--format", "json"])
+        .args([
+            "--inventory",
+            "register.json",
+            "--inventory-format",
+            "native-json",
+        ])
+        .args(["--scan", "src"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let fp = |s: &str| sprawl::finding::Fingerprint::of(s.as_bytes()).to_string();
+    let creds = v["credentials"].as_array().unwrap();
+    let bedrock = creds
+        .iter()
+        .find(|c| c["fingerprint"] == fp(&by_iam))
+        .unwrap_or_else(|| panic!("not audited: {v:#}"));
+    let places: Vec<&str> = bedrock["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(places, ["src/a.env"], "{bedrock:#}");
+    assert!(
+        creds.iter().any(|c| c["fingerprint"] == fp(&iam_id)),
+        "the bare id is its own credential: {v:#}"
+    );
+}

@@ -264,7 +264,12 @@ pub fn audit(args: crate::cli::AuditArgs) -> Result<i32> {
             roots.push((origin, repo.clone()));
         }
     }
-    let mut exposures = exposure::merge(exposures);
+    let mut exposures = exposure::merge(exposures, |rule| {
+        rules
+            .rules
+            .iter()
+            .any(|r| r.id == rule && r.regex.contains("(?P<key_id>"))
+    });
     codeowners(&mut exposures, &roots);
     fill_from_rules(&mut exposures, &rules);
     let records = std::mem::take(&mut import.records);
