@@ -569,24 +569,15 @@ fn builtin_answer(set: &RuleSet, s: &Seen) -> Answer {
     a
 }
 
-#[test]
-fn every_builtin_validator_runs_against_the_mock() {
-    let _g = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-    let set = RuleSet::builtin().unwrap();
-    assert!(
-        set.validators.len() >= 30,
-        "{} validators",
-        set.validators.len()
-    );
-    let set2 = set.clone();
-    let mock = Mock::start(move |s, _| builtin_answer(&set2, s));
-    let dir = tempfile::tempdir().unwrap();
+/// Every built-in validator's rule examples (with their companion values beside them) as
+/// files in `dir`, and the findings a scan of them gives.
+fn builtin_validator_findings(set: &RuleSet, dir: &Path) -> Vec<sprawl::finding::Finding> {
     let mut n = 0;
     for v in &set.validators {
         for rid in &v.rules {
             let rule = set.get(rid).unwrap();
             for (i, t) in rule.examples.iter().enumerate() {
-                let p = dir.path().join(format!("{n}.txt"));
+                let p = dir.join(format!("{n}.txt"));
                 // Companion values (a Twilio Account SID, a Docker ID) sit beside the secret.
                 let mut text = example_text(rid, i, false, t);
                 for c in v.companions.values() {
@@ -599,7 +590,22 @@ fn every_builtin_validator_runs_against_the_mock() {
             }
         }
     }
-    let findings = findings_of(dir.path(), &set);
+    findings_of(dir, set)
+}
+
+#[test]
+fn every_builtin_validator_runs_against_the_mock() {
+    let _g = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let set = RuleSet::builtin().unwrap();
+    assert!(
+        set.validators.len() >= 30,
+        "{} validators",
+        set.validators.len()
+    );
+    let set2 = set.clone();
+    let mock = Mock::start(move |s, _| builtin_answer(&set2, s));
+    let dir = tempfile::tempdir().unwrap();
+    let findings = builtin_validator_findings(&set, dir.path());
     std::env::set_var(TEST_BASE_URL_VAR, &mock.base);
     let opts = Options {
         per_host_per_second: 0.0,
@@ -892,5 +898,56 @@ fn twilio_and_docker_hub_validators_send_their_documented_requests() {
     let all = serde_json::to_string(&out.results.values().collect::<Vec<_>>()).unwrap();
     for s in [&good, &bad, &pat_good, &pat_bad] {
         assert!(!all.contains(s.as_str()));
+    }
+}
+
+/// Each built-in validator reads its provider's documented rejection (its invalid status, or
+/// the JSON field that says so) as `invalid`, and a 5xx answer as `unknown`.
+#[test]
+fn every_builtin_validator_reads_rejection_as_invalid_and_5xx_as_unknown() {
+    let _g = HOOK.lock().unwrap_or_else(|e| e.into_inner());
+    let set = RuleSet::builtin().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let findings = builtin_validator_findings(&set, dir.path());
+    let opts = Options {
+        per_host_per_second: 0.0,
+        ..Options::default()
+    };
+    for (expect, server_error) in [(Status::Invalid, false), (Status::Unknown, true)] {
+        let set2 = set.clone();
+        let mock = Mock::start(move |s, _| {
+            if server_error {
+                return Answer::json(503, "{}");
+            }
+            let Some(v) = set2.validators.iter().find(|v| {
+                v.hosts.contains(&s.host)
+                    && s.path.trim_start_matches('/') == v.url.splitn(4, '/').nth(3).unwrap_or("")
+            }) else {
+                return Answer::json(404, "{}");
+            };
+            match &v.json {
+                Some(j) if !j.invalid.is_empty() => {
+                    let mut body = serde_json::json!({});
+                    body[j.field.as_str()] = serde_json::to_value(&j.invalid[0]).unwrap();
+                    Answer::json(v.valid_status[0], &body.to_string())
+                }
+                _ => Answer::json(v.invalid_status[0], "{}"),
+            }
+        });
+        std::env::set_var(TEST_BASE_URL_VAR, &mock.base);
+        let out = validate::validate(&findings, &set.validators, &opts);
+        std::env::remove_var(TEST_BASE_URL_VAR);
+        for v in &set.validators {
+            let statuses: Vec<Status> = findings
+                .iter()
+                .filter(|f| v.rules.contains(&f.rule.id))
+                .filter_map(|f| out.results.get(&f.fingerprint).map(|r| r.status))
+                .collect();
+            assert!(
+                !statuses.is_empty() && statuses.iter().all(|s| *s == expect),
+                "validator {}: {statuses:?}, expected {expect:?}",
+                v.id
+            );
+        }
     }
 }
