@@ -444,6 +444,12 @@ fn stream_seeds() -> Vec<Vec<u8>> {
     // Found by a fuzz run: `name =` at a line's end and the value on the next, repeated, so
     // merged windows let the regex start on either line depending on where scanning began.
     s.push([&[0xab][..], b"auth0_token = \n\"eyJ", &password[..19]].concat());
+    // Found by a fuzz run: `token = "…` repeated on one line without newlines or a closing
+    // quote: scanned from its start nothing matches, from inside a repetition every
+    // repetition does, so the streamed scan (starting inside the line) finds what the whole
+    // buffer does not.
+    let body = [&b"token = \"polar_pat_"[..], b"Vq-9G1", b"ptqS2"].concat();
+    s.push([&[0xcf][..], &body.repeat(4), b"toke"].concat());
     s
 }
 
