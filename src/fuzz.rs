@@ -324,8 +324,25 @@ pub fn stream(data: &[u8]) {
             .iter()
             .any(|g| g.rule.id == f.rule.id && g.secret == f.secret)
     };
+    // A multi-line rule (a private key's BEGIN … END) pairs a BEGIN with whichever END the
+    // scan's window holds, and the block it reports hides what lies inside it; so a line
+    // inside a multi-line finding on either side is not compared exactly either.
+    let blocks: Vec<(u64, u64)> = whole
+        .findings
+        .iter()
+        .chain(&streamed.findings)
+        .filter(|f| f.rule.multiline)
+        .map(|f| (f.location.line, f.location.end_line))
+        .collect();
+    let in_block = |f: &Finding| {
+        !f.rule.multiline
+            && blocks
+                .iter()
+                .any(|&(from, to)| from <= f.location.end_line && f.location.line <= to)
+    };
     let exact = |f: &Finding| {
         !f.rule.multiline
+            && !in_block(f)
             && f.secret.len() < overlap / 2
             && lines
                 .get(f.location.line as usize - 1)
@@ -360,7 +377,7 @@ pub fn stream(data: &[u8]) {
         v.iter()
             // Multi-line rules too: a PEM/PGP/OpenSSH body cannot cross `-----`, so a BEGIN
             // pairs with its own END wherever a window starts (issue 11 item 3).
-            .filter(|f| !exact(f) && f.secret.len() < overlap / 2)
+            .filter(|f| !exact(f) && !in_block(f) && f.secret.len() < overlap / 2)
             .map(|f| {
                 let l = &f.location;
                 let s = c.offset(l.line, l.column);
