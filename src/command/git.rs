@@ -296,7 +296,11 @@ pub fn git(args: GitArgs) -> Result<i32> {
     } else {
         load_rules(&cfg, &common.rules)?
     };
-    let matcher = Matcher::new(&rules)?;
+    let matcher = if mode == GitMode::Staged {
+        Matcher::for_small_input(&rules)?
+    } else {
+        Matcher::new(&rules)?
+    };
     // The store keys repositories by identity: the listed one, else the repository's own
     // directory.
     let identities = identities.unwrap_or_else(|| {

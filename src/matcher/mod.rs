@@ -122,6 +122,17 @@ const FORMAT_TOKEN: u8 = 2;
 
 impl Matcher {
     pub fn new(set: &RuleSet) -> Result<Matcher> {
+        Matcher::build(set, AhoCorasickKind::DFA)
+    }
+
+    /// A matcher for a few small buffers (a pre-commit hook's staged lines): the keyword
+    /// automaton is a contiguous NFA, several times quicker to build than the DFA and a
+    /// fraction of its memory, slower only per byte scanned.
+    pub fn for_small_input(set: &RuleSet) -> Result<Matcher> {
+        Matcher::build(set, AhoCorasickKind::ContiguousNFA)
+    }
+
+    fn build(set: &RuleSet, kind: AhoCorasickKind) -> Result<Matcher> {
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut owners: Vec<Vec<usize>> = Vec::new();
         let mut rules = Vec::with_capacity(set.rules.len());
@@ -179,7 +190,7 @@ impl Matcher {
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(kind))
             .build(&patterns)
             .context("building the keyword automaton")?;
         let mut known_prefixes: Vec<(Vec<u8>, usize)> = Vec::new();
@@ -778,6 +789,23 @@ regex = '(?P<secret>QQQQQQQQ[a-z0-9]{24})'
         assert_eq!(found.len(), 1);
         assert_eq!(m.rule(found[0].rule).id, "t.specific");
         assert_eq!(&text.as_bytes()[found[0].secret.clone()], key.as_bytes());
+    }
+
+    #[test]
+    fn the_small_input_automaton_finds_what_the_dfa_finds() {
+        let set = RuleSet::builtin().unwrap();
+        let mut rng = Rng::new(7);
+        let text: String = set
+            .rules
+            .iter()
+            .flat_map(|r| r.examples.iter())
+            .map(|e| expand(e, &mut rng) + "\n")
+            .collect();
+        let dfa = Matcher::new(&set).unwrap();
+        let nfa = Matcher::for_small_input(&set).unwrap();
+        let found = dfa.scan(text.as_bytes(), &mut Scratch::default());
+        assert!(found.len() > set.rules.len(), "{} found", found.len());
+        assert_eq!(found, nfa.scan(text.as_bytes(), &mut Scratch::default()));
     }
 
     #[test]
